@@ -31,3 +31,49 @@ def key_prefix(redis_client):
     leftover = list(redis_client.scan_iter(match=f"{prefix}*", count=1000))
     if leftover:
         redis_client.delete(*leftover)
+
+
+@pytest.fixture
+def start_server(redis_url, key_prefix, tmp_path):
+    """Start ``python wsgi.py`` processes on loopback ports; all are stopped afterwards."""
+    from tests.harness import ServerProcess
+
+    servers = []
+
+    def start(settings=None, port=None):
+        server = ServerProcess(
+            redis_url=redis_url,
+            prefix=key_prefix,
+            log_path=tmp_path / f"server-{len(servers)}.log",
+            settings=settings,
+            port=port,
+        )
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server):
+    """One running server with the default settings."""
+    return start_server()
+
+
+@pytest.fixture
+def connect_client():
+    """Open Socket.IO clients; every one is disconnected afterwards."""
+    from tests.harness import ChatClient
+
+    clients = []
+
+    def connect(server, uid, role, *, locale=None, **claims):
+        client = ChatClient(server.url, server.token(uid, role, **claims), locale=locale)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.disconnect()

@@ -1,0 +1,202 @@
+"""ChatService: consult, message, close, history, typing and agent status."""
+
+import logging
+import time
+
+from imflask.dispatch.announcer import Announcer
+from imflask.dispatch.errors import storage_guard
+from imflask.errors import ImflaskError
+
+logger = logging.getLogger(__name__)
+
+
+class ChatService:
+    """The conversation rules, shared by every worker through Redis.
+
+    Every public method takes the authenticated :class:`Identity` of the
+    caller; the sender of a message is always ``identity.uid``. Methods
+    raise :class:`ImflaskError` with a protocol code on refusal.
+    """
+
+    def __init__(self, *, strategy, history, hook, notifier, presence, config, clock=time.time):
+        self.strategy = strategy
+        self.history = history
+        self.hook = hook
+        self.notifier = notifier
+        self.presence = presence
+        self.config = config
+        self.clock = clock
+        self.announce = Announcer(
+            strategy=strategy, history=history, hook=hook, notifier=notifier, clock=clock
+        )
+
+    # -- connection ----------------------------------------------------------
+
+    @storage_guard
+    def connect(self, identity, sid):
+        """Record a new connection; an agent's first one brings it online."""
+        count = self.presence.connect(identity.uid, identity.role)
+        logger.info("connected uid=%s role=%s sid=%s connections=%d", identity.uid, identity.role, sid, count)
+
+        if identity.is_agent:
+            outcome = self.strategy.agent_online(identity.uid, capacity=self._capacity(identity), now=self.clock())
+            self.announce.assigned_all(outcome.assigned)
+
+    @storage_guard
+    def disconnect(self, identity, sid):
+        """Record a closed connection; the last one starts the reconnect grace period."""
+        remaining = self.presence.disconnect(identity.uid, identity.role, now=self.clock())
+        logger.info("disconnected uid=%s sid=%s connections=%d", identity.uid, sid, remaining)
+
+    @storage_guard
+    def state(self, identity):
+        """Return what a (re)connecting client needs to draw its screen."""
+        if identity.is_agent:
+            return {
+                "conversations": [c.to_dict() for c in self.strategy.conversations_of_agent(identity.uid)],
+                "agent": self.strategy.agent_state(identity.uid),
+                "queue_length": self.strategy.queue_length(),
+            }
+
+        conversation = self.strategy.conversation_of(identity.uid)
+        return {
+            "conversations": [conversation.to_dict()] if conversation else [],
+            "position": self.strategy.queue_position(identity.uid),
+        }
+
+    # -- conversation --------------------------------------------------------
+
+    @storage_guard
+    def consult(self, identity):
+        """Assign the customer an agent or queue it; asking again changes nothing."""
+        self._require_role(identity, "customer")
+
+        result = self.strategy.consult(identity.uid, now=self.clock())
+        if result.status == "no_agents":
+            raise ImflaskError("no_agents_online")
+
+        if result.status == "queued":
+            logger.info("customer %s queued at position %d", identity.uid, result.position)
+            return {"status": "queued", "position": result.position}
+
+        if result.created:
+            self.announce.started(result.conversation)
+        return {"status": "assigned", "conversation": result.conversation.to_dict()}
+
+    @storage_guard
+    def close(self, identity, peer=None):
+        """End the caller's conversation, or leave the queue; closing twice is a no-op.
+
+        A customer closes its own conversation; an agent names the customer.
+        """
+        if identity.is_agent:
+            result = self.strategy.close(peer, agent=identity.uid, now=self.clock())
+            reason = "agent"
+        else:
+            result = self.strategy.close(identity.uid, now=self.clock())
+            reason = "customer"
+
+        self._announce_close(result, reason)
+
+    def _announce_close(self, result, reason):
+        if result.conversation is not None:
+            self.announce.closed(result.conversation, reason)
+        self.announce.assigned_all(result.assigned)
+        if result.left_queue and not result.assigned:
+            self.announce.queue_positions()
+
+    # -- messages ------------------------------------------------------------
+
+    @storage_guard
+    def send_message(self, identity, sid, *, to, body, client_msg_id=None):
+        """Store a text message from the caller to its peer and relay it.
+
+        Returns the stored message. A retried ``client_msg_id`` returns the
+        first stored message and relays nothing again.
+        """
+        conversation = self._conversation_with(identity, to)
+
+        rejection = self.hook.imflask_message_received(
+            sender=identity.uid, recipient=to, body=body, conversation=conversation.to_dict()
+        )
+        if rejection:
+            logger.info("message from %s to %s rejected by a plugin: %s", identity.uid, to, rejection)
+            raise ImflaskError(rejection)
+
+        stored = self.history.append(identity.uid, to, body, now=self.clock(), client_msg_id=client_msg_id)
+        if stored.duplicate:
+            return stored.message
+
+        self.notifier.to_user(to, "message", stored.message)
+        self.notifier.to_user(identity.uid, "message", stored.message, skip_sid=sid)
+        self.hook.imflask_message_stored(message=stored.message, conversation=conversation.to_dict())
+        return stored.message
+
+    @storage_guard
+    def history_page(self, identity, *, peer, before=None, limit=None):
+        """Return stored messages with the caller's current peer, oldest first."""
+        self._conversation_with(identity, peer)
+        page_size = int(self.config["HISTORY_PAGE_SIZE"])
+        return self.history.read(identity.uid, peer, before=before, limit=limit or page_size)
+
+    @storage_guard
+    def typing(self, identity, *, to):
+        """Tell the caller's peer that the caller is typing."""
+        self._conversation_with(identity, to)
+        self.notifier.to_user(to, "typing", {"from": identity.uid})
+
+    # -- agents --------------------------------------------------------------
+
+    @storage_guard
+    def set_status(self, identity, *, available):
+        """Make an agent take new customers or stop taking them; its chats stay."""
+        self._require_role(identity, "agent")
+
+        outcome = self.strategy.set_available(identity.uid, available, now=self.clock())
+        logger.info("agent %s set available=%s", identity.uid, available)
+        self.announce.assigned_all(outcome.assigned)
+        return self.strategy.agent_state(identity.uid)
+
+    # -- deadlines (called by the sweeper) -----------------------------------
+
+    def agent_lost(self, agent):
+        """Take an agent out of the tiers; its customers go to the queue head."""
+        result = self.strategy.agent_lost(agent, now=self.clock())
+        for conversation in result.closed:
+            self.announce.closed(conversation, "agent_lost")
+        self.announce.assigned_all(result.assigned)
+        if result.requeued:
+            self.announce.queue_positions()
+
+    def customer_timed_out(self, customer):
+        """End a customer's conversation, or its place in the queue, after the grace period."""
+        result = self.strategy.close(customer, now=self.clock())
+        self._announce_close(result, "timeout")
+
+    def drain_queue(self):
+        """Assign waiting customers to free agents: a safety net for missed drains."""
+        outcome = self.strategy.drain(now=self.clock())
+        self.announce.assigned_all(outcome.assigned)
+
+    # -- helpers -------------------------------------------------------------
+
+    def _conversation_with(self, identity, peer):
+        """Return the caller's active conversation with ``peer``, or raise."""
+        if identity.is_agent:
+            conversation = self.strategy.conversation_of(peer)
+            owned = conversation is not None and conversation.agent == identity.uid
+        else:
+            conversation = self.strategy.conversation_of(identity.uid)
+            owned = conversation is not None and conversation.agent == peer
+
+        if not owned:
+            raise ImflaskError("not_in_conversation")
+        return conversation
+
+    def _capacity(self, identity):
+        return identity.capacity or int(self.config["AGENT_CAPACITY"])
+
+    @staticmethod
+    def _require_role(identity, role):
+        if identity.role != role:
+            raise ImflaskError("forbidden_role")

@@ -1,0 +1,189 @@
+"""Socket.IO event handlers: validate the payload, call the service, build the ack.
+
+This module knows Socket.IO and nothing about Redis. Every client event
+returns an ack object: ``{"ok": true, ...}`` or ``{"ok": false, "error":
+{"code", "message"}}`` with the message in the connection's locale.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from flask import request
+from flask_socketio import ConnectionRefusedError, join_room
+
+from imflask import payloads
+from imflask.errors import ImflaskError
+from imflask.i18n import error_body, negotiate_locale
+from imflask.identity import Identity
+
+logger = logging.getLogger(__name__)
+
+
+def user_room(uid):
+    """Return the room every connection of ``uid`` joins."""
+    return f"user:{uid}"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An authenticated Socket.IO connection of this worker."""
+
+    sid: str
+    identity: Identity
+    locale: str
+
+
+class SocketNotifier:
+    """Delivers service events to a uid's room through Flask-SocketIO."""
+
+    def __init__(self, socketio):
+        self.socketio = socketio
+
+    def to_user(self, uid, event, data, *, skip_sid=None):
+        self.socketio.emit(event, data, to=user_room(uid), skip_sid=skip_sid)
+
+
+def register_events(socketio, runtime):
+    """Attach every protocol event handler to ``socketio``."""
+    connections = {}
+    service = runtime.service
+    max_bytes = int(runtime.config["MAX_MESSAGE_BYTES"])
+
+    def respond(work):
+        connection = connections.get(request.sid)
+        if connection is None:
+            return _error_ack("auth_required", runtime.config["DEFAULT_LOCALE"])
+        return _run(work, connection)
+
+    @socketio.on("connect")
+    def on_connect(auth=None):
+        auth = auth if isinstance(auth, dict) else {}
+        locale = negotiate_locale(auth.get("locale"), request.accept_languages)
+        identity = _authenticate(runtime, auth.get("token"), locale)
+
+        connection = Connection(request.sid, identity, locale)
+        connections[request.sid] = connection
+        join_room(user_room(identity.uid))
+        runtime.start_sweeper()
+        try:
+            service.connect(identity, request.sid)
+        except ImflaskError as error:
+            connections.pop(request.sid, None)
+            raise _refusal(error.code, locale) from error
+
+    @socketio.on("disconnect")
+    def on_disconnect(reason=None):
+        connection = connections.pop(request.sid, None)
+        if connection is None:
+            return
+        try:
+            service.disconnect(connection.identity, request.sid)
+        except ImflaskError:
+            logger.error("could not record disconnect of uid=%s sid=%s", connection.identity.uid, request.sid)
+
+    @socketio.on("state")
+    def on_state(payload=None):
+        def work(conn):
+            payloads.require_object(payload)
+            return {"identity": conn.identity.to_dict(), **service.state(conn.identity)}
+
+        return respond(work)
+
+    @socketio.on("consult")
+    def on_consult(payload=None):
+        def work(conn):
+            payloads.require_object(payload)
+            return service.consult(conn.identity)
+
+        return respond(work)
+
+    @socketio.on("message")
+    def on_message(payload=None):
+        def work(conn):
+            data = payloads.require_object(payload)
+            to = payloads.read_uid(data, "to")
+            body = payloads.read_body(data, max_bytes)
+            client_msg_id = payloads.read_client_msg_id(data)
+            message = service.send_message(conn.identity, conn.sid, to=to, body=body, client_msg_id=client_msg_id)
+            return {"message": message}
+
+        return respond(work)
+
+    @socketio.on("close")
+    def on_close(payload=None):
+        def work(conn):
+            data = payloads.require_object(payload)
+            peer = payloads.read_uid(data, "peer") if conn.identity.is_agent else None
+            service.close(conn.identity, peer)
+            return {}
+
+        return respond(work)
+
+    @socketio.on("history")
+    def on_history(payload=None):
+        def work(conn):
+            data = payloads.require_object(payload)
+            peer = payloads.read_uid(data, "peer")
+            before = payloads.read_positive_int(data, "before")
+            limit = payloads.read_positive_int(data, "limit", maximum=payloads.MAX_HISTORY_LIMIT)
+            return {"messages": service.history_page(conn.identity, peer=peer, before=before, limit=limit)}
+
+        return respond(work)
+
+    @socketio.on("typing")
+    def on_typing(payload=None):
+        def work(conn):
+            data = payloads.require_object(payload)
+            service.typing(conn.identity, to=payloads.read_uid(data, "to"))
+            return {}
+
+        return respond(work)
+
+    @socketio.on("status")
+    def on_status(payload=None):
+        def work(conn):
+            data = payloads.require_object(payload)
+            available = payloads.read_bool(data, "available")
+            return {"agent": service.set_status(conn.identity, available=available)}
+
+        return respond(work)
+
+
+def _authenticate(runtime, token, locale):
+    """Return the identity for ``token`` or refuse the connection."""
+    if not token:
+        raise _refusal("auth_required", locale)
+
+    try:
+        identity = runtime.hook.imflask_authenticate(token=token, config=runtime.config)
+    except ImflaskError as error:
+        logger.info("connection refused: %s (%s)", error.code, error.detail)
+        raise _refusal(error.code, locale) from error
+
+    if identity is None:
+        raise _refusal("auth_invalid", locale)
+    return identity
+
+
+def _refusal(code, locale):
+    """Build the exception that refuses a connection.
+
+    The client's ``connect_error`` gets ``message`` and ``data``, the
+    protocol's error object.
+    """
+    body = error_body(code, locale)
+    return ConnectionRefusedError(body["message"], body)
+
+
+def _run(work, connection):
+    try:
+        return {"ok": True, **work(connection)}
+    except ImflaskError as error:
+        return _error_ack(error.code, connection.locale, error.params, error.detail)
+    except Exception:
+        logger.exception("event failed for uid=%s sid=%s", connection.identity.uid, connection.sid)
+        return _error_ack("internal_error", connection.locale)
+
+
+def _error_ack(code, locale, params=None, detail=None):
+    return {"ok": False, "error": error_body(code, locale, params, detail)}

@@ -1,0 +1,89 @@
+"""Validation of client payloads: types, required fields and sizes.
+
+Each reader returns a clean Python value or raises :class:`ImflaskError`
+with ``invalid_payload`` (or a more precise code) and a detail naming the
+field.
+"""
+
+from imflask.errors import ImflaskError
+from imflask.identity import normalize_uid
+
+MAX_CLIENT_MSG_ID_LENGTH = 64
+MAX_HISTORY_LIMIT = 200
+_ALLOWED_CONTROL = {"\n", "\r", "\t"}
+
+
+def require_object(payload):
+    """Return ``payload`` as a dict; a missing payload counts as ``{}``."""
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise _invalid(f"the payload must be an object, got {type(payload).__name__}")
+    return payload
+
+
+def read_uid(payload, field):
+    """Return the uid in ``payload[field]``; a missing field is ``invalid_payload``."""
+    if field not in payload:
+        raise _invalid(f"{field!r} is missing")
+    return normalize_uid(payload[field])
+
+
+def read_body(payload, max_bytes):
+    """Return the message text: a non-blank string of at most ``max_bytes`` UTF-8 bytes."""
+    body = payload.get("body")
+    if not isinstance(body, str):
+        raise _invalid("'body' must be a string")
+
+    try:
+        size = len(body.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _invalid("'body' is not valid UTF-8 text") from None
+    if size > max_bytes:
+        raise ImflaskError("message_too_large", f"body has {size} bytes", limit=max_bytes)
+
+    if not body.strip():
+        raise _invalid("'body' is empty")
+    if any(_is_forbidden_control(char) for char in body):
+        raise _invalid("'body' contains a control character")
+    return body
+
+
+def read_client_msg_id(payload):
+    """Return the optional client message id, a string of 1 to 64 printable characters."""
+    value = payload.get("client_msg_id")
+    if value is None:
+        return None
+
+    valid = isinstance(value, str) and 0 < len(value) <= MAX_CLIENT_MSG_ID_LENGTH
+    if not valid or not value.isprintable():
+        raise _invalid(f"'client_msg_id' must be 1 to {MAX_CLIENT_MSG_ID_LENGTH} printable characters")
+    return value
+
+
+def read_positive_int(payload, field, maximum=None):
+    """Return an optional positive int field, capped at ``maximum``."""
+    value = payload.get(field)
+    if value is None:
+        return None
+
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _invalid(f"{field!r} must be a positive integer")
+    return min(value, maximum) if maximum else value
+
+
+def read_bool(payload, field):
+    """Return a required boolean field."""
+    value = payload.get(field)
+    if not isinstance(value, bool):
+        raise _invalid(f"{field!r} must be true or false")
+    return value
+
+
+def _is_forbidden_control(char):
+    code = ord(char)
+    return (code < 32 or code == 127) and char not in _ALLOWED_CONTROL
+
+
+def _invalid(detail):
+    return ImflaskError("invalid_payload", detail)

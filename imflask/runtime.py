@@ -1,0 +1,66 @@
+"""The objects one application instance shares: plugins, Redis, strategy, store, service."""
+
+import logging
+import threading
+
+from imflask.dispatch import ChatService
+from imflask.dispatch.sweeper import Sweeper
+from imflask.pluginmanager import collect_registry, resolve
+from imflask.presence import PresenceTracker
+
+logger = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Everything ``create_app`` builds, kept in ``app.extensions["imflask"]``."""
+
+    def __init__(self, *, config, plugin_manager, redis_handle, socketio=None):
+        self.config = config
+        self.plugin_manager = plugin_manager
+        self.hook = plugin_manager.hook
+        self.redis_handle = redis_handle
+        self.socketio = socketio
+        self.redis = redis_handle.client
+
+        self.strategies = collect_registry(self.hook.imflask_allocation_strategies, "allocation strategy")
+        self.history_stores = collect_registry(self.hook.imflask_history_stores, "history store")
+        self.export_formats = collect_registry(self.hook.imflask_export_formats, "export format")
+
+        strategy_factory = resolve(self.strategies, "allocation strategy", config["ALLOCATION"])
+        history_factory = resolve(self.history_stores, "history store", config["HISTORY"])
+        self.strategy = strategy_factory(redis=self.redis, config=config)
+        self.history = history_factory(redis=self.redis, config=config)
+        self.presence = PresenceTracker(
+            self.redis, config["REDIS_PREFIX"], heartbeat_ttl=float(config["WORKER_HEARTBEAT_TIMEOUT"])
+        )
+
+        self.service = None
+        self.sweeper = None
+        self._sweeper_lock = threading.Lock()
+
+    def attach_transport(self, notifier, socketio):
+        """Build the chat service once the Socket.IO notifier exists."""
+        self.socketio = socketio
+        self.service = ChatService(
+            strategy=self.strategy,
+            history=self.history,
+            hook=self.hook,
+            notifier=notifier,
+            presence=self.presence,
+            config=self.config,
+        )
+        self.sweeper = Sweeper(
+            self.service,
+            grace=float(self.config["RECONNECT_GRACE"]),
+            interval=float(self.config["SWEEP_INTERVAL"]),
+            sleep=socketio.sleep,
+        )
+
+    def start_sweeper(self):
+        """Start the periodic sweep in a background task, once per process."""
+        with self._sweeper_lock:
+            if self.sweeper.running:
+                return
+            self.sweeper.running = True
+        self.presence.heartbeat(now=self.service.clock())
+        self.socketio.start_background_task(self.sweeper.run_forever)

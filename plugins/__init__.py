@@ -1,0 +1,1 @@
+"""The default plugin set of imflask."""
