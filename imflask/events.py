@@ -1,6 +1,6 @@
 """Socket.IO event handlers: validate the payload, call the service, build the ack.
 
-This module knows Socket.IO and nothing about Redis. Every client event
+This module uses Socket.IO and never touches Redis. Every client event
 returns an ack object: ``{"ok": true, ...}`` or ``{"ok": false, "error":
 {"code", "message"}}`` with the message in the connection's locale.
 """

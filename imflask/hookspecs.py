@@ -133,7 +133,7 @@ def imflask_message_stored(message, conversation):
 def imflask_transform_transcript(transcript):
     """Rewrite a transcript on its way to an export, for example to redact PII.
 
-    Called once per exported transcript when the export asks for transforms.
+    Called once per exported transcript when the export requests transforms.
     Implementations run as a chain: each receives the transcript returned by
     the one before. Return the new transcript dict, or None to pass it on
     unchanged.

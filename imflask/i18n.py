@@ -1,9 +1,9 @@
 """Language selection and the translated text of error codes.
 
-Screens and error messages speak Simplified Chinese and English. A
-Socket.IO connection keeps the locale it chose at connect (``auth.locale``,
-else the handshake's Accept-Language); a page uses ``?locale=``, then the
-``locale`` cookie, then Accept-Language; everything falls back to
+Screens and error messages are in Simplified Chinese and English. A
+Socket.IO connection keeps the locale it chose at connect: ``auth.locale``,
+else the handshake's Accept-Language. A page uses ``?locale=``, then the
+``locale`` cookie, then Accept-Language. Both fall back to
 ``IMFLASK_DEFAULT_LOCALE``.
 
 Babel spells Simplified Chinese ``zh_Hans_CN``, so that is the name of its

@@ -47,7 +47,7 @@ class ServerProcess:
         self.process = None
 
     def start(self):
-        """Start the process and wait until /healthz answers."""
+        """Start the process and wait until /healthz returns 200."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "wsgi.py"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
