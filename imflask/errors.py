@@ -14,6 +14,7 @@ ERROR_CODES = (
     "not_in_conversation",
     "forbidden_role",
     "rate_limited",
+    "too_many_connections",
     "no_agents_online",
     "unavailable",
     "internal_error",

@@ -6,7 +6,7 @@ returns an ack object: ``{"ok": true, ...}`` or ``{"ok": false, "error":
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
@@ -15,6 +15,7 @@ from imflask import payloads
 from imflask.errors import ImflaskError
 from imflask.i18n import error_body, negotiate_locale
 from imflask.identity import Identity
+from imflask.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Connection:
     sid: str
     identity: Identity
     locale: str
+    bucket: TokenBucket = field(compare=False)
 
 
 class SocketNotifier:
@@ -47,12 +49,17 @@ def register_events(socketio, runtime):
     """Attach every protocol event handler to ``socketio``."""
     connections = {}
     service = runtime.service
-    max_bytes = int(runtime.config["MAX_MESSAGE_BYTES"])
+    config = runtime.config
+    max_bytes = int(config["MAX_MESSAGE_BYTES"])
 
     def respond(work):
         connection = connections.get(request.sid)
         if connection is None:
-            return _error_ack("auth_required", runtime.config["DEFAULT_LOCALE"])
+            return _error_ack("auth_required", config["DEFAULT_LOCALE"])
+        if not connection.bucket.consume():
+            if connection.bucket.rejections == 1:
+                logger.warning("rate limit reached by uid=%s sid=%s", connection.identity.uid, connection.sid)
+            return _error_ack("rate_limited", connection.locale)
         return _run(work, connection)
 
     @socketio.on("connect")
@@ -61,7 +68,8 @@ def register_events(socketio, runtime):
         locale = negotiate_locale(auth.get("locale"), request.accept_languages)
         identity = _authenticate(runtime, auth.get("token"), locale)
 
-        connection = Connection(request.sid, identity, locale)
+        bucket = TokenBucket(config["RATE_LIMIT_PER_SECOND"], config["RATE_LIMIT_BURST"])
+        connection = Connection(request.sid, identity, locale, bucket)
         connections[request.sid] = connection
         join_room(user_room(identity.uid))
         runtime.start_sweeper()
@@ -69,7 +77,7 @@ def register_events(socketio, runtime):
             service.connect(identity, request.sid)
         except ImflaskError as error:
             connections.pop(request.sid, None)
-            raise _refusal(error.code, locale) from error
+            raise _refusal(error.code, locale, error.params) from error
 
     @socketio.on("disconnect")
     def on_disconnect(reason=None):
@@ -165,13 +173,13 @@ def _authenticate(runtime, token, locale):
     return identity
 
 
-def _refusal(code, locale):
+def _refusal(code, locale, params=None):
     """Build the exception that refuses a connection.
 
     The client's ``connect_error`` gets ``message`` and ``data``, the
     protocol's error object.
     """
-    body = error_body(code, locale)
+    body = error_body(code, locale, params)
     return ConnectionRefusedError(body["message"], body)
 
 

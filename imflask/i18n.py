@@ -24,6 +24,9 @@ ERROR_MESSAGES = {
     "not_in_conversation": lazy_gettext("You are not in a conversation with this user."),
     "forbidden_role": lazy_gettext("Your role is not allowed to do this."),
     "rate_limited": lazy_gettext("Too many requests. Wait a moment and try again."),
+    "too_many_connections": lazy_gettext(
+        "Too many open connections for this user: the limit is %(limit)s. Close another tab first."
+    ),
     "no_agents_online": lazy_gettext("No agent is online right now. Please try again later."),
     "unavailable": lazy_gettext("The service is temporarily unavailable. Please try again."),
     "internal_error": lazy_gettext("Something went wrong on the server. Please try again."),

@@ -353,3 +353,26 @@ def test_agent_lost_customers_requeued_and_reassigned(start_server, connect_clie
     assert reassigned["conversation"]["customer"] == "c0"
     assert waiting["position"] == 1
     assert backup.call("state")["conversations"][0]["customer"] == "c0"
+
+
+def test_rate_limit_rejects_flood(start_server, connect_client):
+    server = start_server({"RATE_LIMIT_PER_SECOND": 1, "RATE_LIMIT_BURST": 5})
+    customer = connect_client(server, "c1", "customer")
+
+    acks = [customer.call("state") for _ in range(8)]
+
+    assert [ack["ok"] for ack in acks[:5]] == [True] * 5
+    assert [ack["error"]["code"] for ack in acks[5:]] == ["rate_limited"] * 3
+
+
+def test_connections_per_uid_capped(start_server, connect_client):
+    server = start_server({"MAX_CONNECTIONS_PER_UID": 2})
+    connect_client(server, "c1", "customer")
+    connect_client(server, "c1", "customer")
+    extra = ChatClient(server.url, server.token("c1", "customer"), connect=False)
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        extra.connect()
+
+    assert extra.received("connect_error")[0]["data"]["code"] == "too_many_connections"
+    assert connect_client(server, "c2", "customer").call("state")["ok"] is True

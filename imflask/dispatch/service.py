@@ -36,6 +36,11 @@ class ChatService:
     def connect(self, identity, sid):
         """Record a new connection; an agent's first one brings it online."""
         count = self.presence.connect(identity.uid, identity.role)
+        limit = int(self.config["MAX_CONNECTIONS_PER_UID"])
+        if count > limit:
+            self.presence.disconnect(identity.uid, identity.role, now=self.clock())
+            logger.warning("rejected connection sid=%s: uid=%s already has %d", sid, identity.uid, limit)
+            raise ImflaskError("too_many_connections", limit=limit)
         logger.info("connected uid=%s role=%s sid=%s connections=%d", identity.uid, identity.role, sid, count)
 
         if identity.is_agent:
