@@ -18,25 +18,20 @@ def serve(app):
     config = app.config
     host, port = config["HOST"], int(config["PORT"])
     mode = config["ASYNC_MODE"]
-    runtime = app.extensions["imflask"]
+    max_connections = int(config["MAX_CONNECTIONS"])
 
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     logger.info(
         "imflask serving on http://%s:%s (async_mode=%s, max_connections=%s)",
         _url_host(host),
         port,
         mode,
-        config["MAX_CONNECTIONS"],
+        max_connections,
     )
-    try:
-        if mode == "gevent":
-            _serve_gevent(app, host, port, int(config["MAX_CONNECTIONS"]))
-        else:
-            _serve_eventlet(app, host, port, int(config["MAX_CONNECTIONS"]))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        _shutdown(runtime)
+    if mode == "gevent":
+        _serve_gevent(app, host, port, max_connections)
+    else:
+        _serve_eventlet(app, host, port, max_connections)
+    _shutdown(app.extensions["imflask"])
 
 
 class NoDelayListener:
@@ -56,50 +51,74 @@ class NoDelayListener:
 
 def _serve_eventlet(app, host, port, max_connections):
     import eventlet
+    import eventlet.event
     import eventlet.wsgi
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = eventlet.listen((host, port), family=family, backlog=2048)
+    listener = eventlet.listen((host, port), family=_family(host), backlog=2048)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(
+
+    # The signal only wakes the main greenthread: raising inside a signal
+    # handler would hit whichever greenthread happens to run.
+    stopping = eventlet.event.Event()
+    _on_stop_signal(lambda: stopping.ready() or stopping.send())
+
+    server = eventlet.spawn(
+        eventlet.wsgi.server,
         NoDelayListener(listener),
         app,
         max_size=max_connections,
         log=logging.getLogger("imflask.access"),
         log_output=False,
     )
+    stopping.wait()
+    server.kill()
+    listener.close()
 
 
 def _serve_gevent(app, host, port, max_connections):
+    import gevent.event
     from gevent import pywsgi
     from gevent.pool import Pool
     from geventwebsocket.handler import WebSocketHandler
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener = socket.socket(_family(host), socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.bind((host, port))
     listener.listen(2048)
 
-    server = pywsgi.WSGIServer(
-        listener, app, handler_class=WebSocketHandler, spawn=Pool(max_connections), log=None
-    )
-    server.serve_forever()
+    stopping = gevent.event.Event()
+    _on_stop_signal(stopping.set)
+
+    server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, spawn=Pool(max_connections), log=None)
+    server.start()
+    stopping.wait()
+    server.stop(timeout=2)
+
+
+def _on_stop_signal(callback):
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda received, frame: callback())
+
+
+def _family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def _shutdown(runtime):
-    """Stop the sweep and withdraw this worker's heartbeat so its connections go offline."""
+    """Stop background tasks and withdraw this worker's heartbeat.
+
+    Without the heartbeat, any worker's sweep soon counts this worker's
+    connections as closed. Socket.IO's ping task must stop too, because the
+    interpreter waits for it before it exits.
+    """
     runtime.sweeper.stop()
+    runtime.socketio.server.shutdown()
     try:
         runtime.presence.stop()
     except Exception as error:
         logger.error("could not withdraw the heartbeat of worker %s: %s", runtime.presence.worker_id, error)
     logger.info("imflask stopped (worker %s)", runtime.presence.worker_id)
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def _url_host(host):

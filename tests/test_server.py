@@ -3,6 +3,7 @@
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -66,12 +67,19 @@ def test_websocket_deflate_setting_turns_it_on(start_server):
 
 
 def test_server_logs_url_and_stops_on_sigterm(server):
+    client = ChatClient(server.url, server.token("c1", "customer"))
+    assert client.call("state")["ok"] is True
+
+    started = time.monotonic()
     server.stop()
+    elapsed = time.monotonic() - started
+    client.disconnect()
 
     log = server.log()
     assert f"imflask serving on http://127.0.0.1:{server.port}" in log
     assert "imflask stopped" in log
     assert server.process.returncode == 0
+    assert elapsed < 5
 
 
 def test_missing_secret_key_stops_startup(tmp_path):

@@ -31,7 +31,7 @@ def _encode(claims, secret=SECRET, algorithm="HS256"):
 
 
 def _claims(**overrides):
-    claims = {"sub": "u1", "role": "customer", "exp": int(time.time()) + 60}
+    claims = {"sub": "u1", "role": "customer", "exp": int(time.time()) + 3600}
     claims.update(overrides)
     return {key: value for key, value in claims.items() if value is not None}
 
