@@ -127,6 +127,19 @@ def register_events(socketio, runtime):
 
         return respond(work)
 
+    @socketio.on("rate")
+    def on_rate(payload=None):
+        def work(conn):
+            data = payloads.require_object(payload)
+            peer = payloads.read_uid(data, "peer")
+            conversation_id = payloads.read_conversation_id(data)
+            score = payloads.read_score(data)
+            comment = payloads.read_comment(data)
+            service.rate(conn.identity, peer=peer, conversation_id=conversation_id, score=score, comment=comment)
+            return {}
+
+        return respond(work)
+
     @socketio.on("history")
     def on_history(payload=None):
         def work(conn):

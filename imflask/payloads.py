@@ -10,6 +10,8 @@ from imflask.identity import normalize_uid
 
 MAX_CLIENT_MSG_ID_LENGTH = 64
 MAX_HISTORY_LIMIT = 200
+MAX_COMMENT_LENGTH = 500
+MAX_CONVERSATION_ID_LENGTH = 64
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 
 
@@ -70,6 +72,36 @@ def read_positive_int(payload, field, maximum=None):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _invalid(f"{field!r} must be a positive integer")
     return min(value, maximum) if maximum else value
+
+
+def read_score(payload):
+    """Return the required satisfaction score, an int from 1 to 5."""
+    score = payload.get("score")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise _invalid("'score' must be an integer from 1 to 5")
+    return score
+
+
+def read_comment(payload):
+    """Return the optional rating comment, stripped, or None when blank."""
+    comment = payload.get("comment")
+    if comment is None:
+        return None
+
+    if not isinstance(comment, str) or len(comment) > MAX_COMMENT_LENGTH:
+        raise _invalid(f"'comment' must be a string of at most {MAX_COMMENT_LENGTH} characters")
+    if any(_is_forbidden_control(char) for char in comment):
+        raise _invalid("'comment' contains a control character")
+    return comment.strip() or None
+
+
+def read_conversation_id(payload):
+    """Return the required conversation id, a string of 1 to 64 printable characters."""
+    value = payload.get("conversation")
+    valid = isinstance(value, str) and 0 < len(value) <= MAX_CONVERSATION_ID_LENGTH
+    if not valid or not value.isprintable():
+        raise _invalid(f"'conversation' must be a conversation id of 1 to {MAX_CONVERSATION_ID_LENGTH} characters")
+    return value
 
 
 def read_bool(payload, field):

@@ -27,7 +27,7 @@ def test_protocol_documents_error_code(code):
     assert f"| `{code}` |" in read_doc("protocol.md")
 
 
-@pytest.mark.parametrize("event", ["consult", "message", "close", "history", "typing", "status", "state"])
+@pytest.mark.parametrize("event", ["consult", "message", "close", "history", "typing", "status", "state", "rate"])
 def test_protocol_documents_client_event(event):
     assert re.search(rf"^\| `{event}` \|", read_doc("protocol.md"), re.MULTILINE)
 

@@ -376,3 +376,41 @@ def test_connections_per_uid_capped(start_server, connect_client):
 
     assert extra.received("connect_error")[0]["data"]["code"] == "too_many_connections"
     assert connect_client(server, "c2", "customer").call("state")["ok"] is True
+
+
+def test_rate_closed_conversation_once(server, connect_client, redis_client, key_prefix):
+    connect_client(server, "agent-a", "agent")
+    customer = connect_client(server, "c1", "customer")
+    conversation = customer.call("consult")["conversation"]
+    rating = {"peer": "agent-a", "conversation": conversation["id"], "score": 4, "comment": "很好 thanks"}
+
+    early = customer.call("rate", rating)
+    customer.call("close")
+    first = customer.call("rate", rating)
+    second = customer.call("rate", {**rating, "score": 1})
+    rated = [m for m in stored_messages(redis_client, key_prefix, "c1", "agent-a") if m.get("event") == "rated"]
+
+    assert early["error"]["code"] == "not_in_conversation"
+    assert first == {"ok": True}
+    assert second == {"ok": True}
+    assert len(rated) == 1
+    assert rated[0]["rating"] == {"score": 4, "comment": "很好 thanks"}
+    assert rated[0]["conversation"] == conversation
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"peer": "agent-a", "conversation": "1", "score": 6}, "invalid_payload"),
+        ({"peer": "agent-a", "conversation": "1", "score": True}, "invalid_payload"),
+        ({"peer": "agent-a", "conversation": 1, "score": 3}, "invalid_payload"),
+        ({"peer": "agent-a", "conversation": "1", "score": 3, "comment": "x" * 501}, "invalid_payload"),
+        ({"peer": "agent-a", "conversation": "999", "score": 3}, "not_in_conversation"),
+    ],
+)
+def test_rate_bad_payload_rejected(server, connect_client, payload, code):
+    customer = connect_client(server, "c1", "customer")
+
+    ack = customer.call("rate", payload)
+
+    assert ack["error"]["code"] == code

@@ -110,6 +110,31 @@ class ChatService:
         if result.left_queue and not result.assigned:
             self.announce.queue_positions()
 
+    @storage_guard
+    def rate(self, identity, *, peer, conversation_id, score, comment=None):
+        """Store the customer's 1-5 rating of a closed conversation with ``peer``.
+
+        A conversation is rated once: a repeated rating returns the first one.
+        """
+        self._require_role(identity, "customer")
+
+        closed = self.history.find_system_entry(
+            identity.uid, peer, event="closed", conversation_id=conversation_id
+        )
+        if closed is None or closed["conversation"]["customer"] != identity.uid:
+            raise ImflaskError("not_in_conversation")
+
+        entry = self.history.append_system(
+            identity.uid,
+            peer,
+            event="rated",
+            conversation=closed["conversation"],
+            rating={"score": score, "comment": comment},
+            now=self.clock(),
+        )
+        logger.info("conversation %s rated %s by customer %s", conversation_id, entry["rating"]["score"], identity.uid)
+        return entry
+
     # -- messages ------------------------------------------------------------
 
     @storage_guard

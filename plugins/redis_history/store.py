@@ -27,7 +27,7 @@ from plugins.redis_history import keys
 logger = logging.getLogger(__name__)
 
 MAX_READ_LIMIT = 1000
-SYSTEM_EVENTS = ("started", "closed")
+SYSTEM_EVENTS = ("started", "closed", "rated")
 CONVERSATION_FIELDS = ("id", "customer", "agent", "started_at")
 
 _APPEND_LUA = importlib.resources.files(__package__).joinpath("append.lua").read_text(encoding="utf-8")
@@ -72,19 +72,25 @@ def check_read_window(before, limit):
         raise ValueError(f"limit must be from 1 to {MAX_READ_LIMIT}, got {limit}")
 
 
-def check_system_entry(event, conversation, reason):
+def check_system_entry(event, conversation, reason, rating=None):
     """Raise ValueError unless the arguments make a valid system entry.
 
-    ``event`` is "started" or "closed", a closed entry needs a str ``reason``
-    and a started one takes none, and ``conversation`` has the fields of C.
+    ``event`` is "started", "closed" or "rated". A closed entry needs a str
+    ``reason``, a rated one a ``rating`` dict with an int ``score``, and the
+    others take neither. ``conversation`` has the fields of C.
     """
     if event not in SYSTEM_EVENTS:
         raise ValueError(f"event must be one of {SYSTEM_EVENTS}, got {event!r}")
 
     if event == "closed" and not isinstance(reason, str):
         raise ValueError(f"a closed entry needs a str reason, got {reason!r}")
-    if event == "started" and reason is not None:
-        raise ValueError(f"a started entry takes no reason, got {reason!r}")
+    if event != "closed" and reason is not None:
+        raise ValueError(f"a {event} entry takes no reason, got {reason!r}")
+
+    if event == "rated" and not (isinstance(rating, dict) and isinstance(rating.get("score"), int)):
+        raise ValueError(f"a rated entry needs a rating dict with an int score, got {rating!r}")
+    if event != "rated" and rating is not None:
+        raise ValueError(f"a {event} entry takes no rating, got {rating!r}")
 
     missing = [name for name in CONVERSATION_FIELDS if name not in conversation]
     if missing:
@@ -159,14 +165,15 @@ class RedisHistoryStore:
         }
         return self._append(self.pair_key(sender, recipient), dedupe_field, fields)
 
-    def append_system(self, customer, agent, *, event, conversation, now, reason=None):
-        """Store a conversation "started" or "closed" entry and return it.
+    def append_system(self, customer, agent, *, event, conversation, now, reason=None, rating=None):
+        """Store a conversation "started", "closed" or "rated" entry and return it.
 
         Each (event, conversation id) is stored once, so a repeated call
         returns the first entry. Raises ValueError for an unknown event, a
-        missing or unexpected reason, or a conversation without the fields of C.
+        missing or unexpected reason or rating, or a conversation without the
+        fields of C.
         """
-        check_system_entry(event, conversation, reason)
+        check_system_entry(event, conversation, reason, rating)
 
         fields = {
             "type": "system",
@@ -180,6 +187,8 @@ class RedisHistoryStore:
         }
         if reason is not None:
             fields["reason"] = reason
+        if rating is not None:
+            fields["rating"] = dict(rating)
 
         dedupe_field = keys.system_event_field(event, conversation["id"])
         return self._append(self.pair_key(customer, agent), dedupe_field, fields).message
@@ -246,6 +255,14 @@ class RedisHistoryStore:
             values = self._redis.hmget(key, fields)
 
         return [json.loads(value) for value in values if value is not None]
+
+    def find_system_entry(self, a, b, *, event, conversation_id):
+        """Return the pair's ``event`` entry of a conversation, or None if it has none."""
+        key = self.pair_key(a, b)
+        with storage_errors("read", key):
+            seq = self._redis.hget(key, keys.system_event_field(event, conversation_id))
+            stored = self._redis.hget(key, keys.message_field(int(seq))) if seq else None
+        return json.loads(stored) if stored else None
 
     def last_seq(self, a, b):
         """Return the seq of the last entry stored for the pair, or 0 if none is."""
