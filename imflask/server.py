@@ -90,6 +90,8 @@ def _serve_gevent(app, host, port, max_connections):
     stopping = gevent.event.Event()
     _on_stop_signal(stopping.set)
 
+    # gevent-websocket logs every request at INFO; keep its warnings only.
+    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, spawn=Pool(max_connections), log=None)
     server.start()
     stopping.wait()

@@ -34,7 +34,13 @@ def key_prefix(redis_client):
 
 
 @pytest.fixture
-def start_server(redis_url, key_prefix, tmp_path):
+def async_mode():
+    """The server's IMFLASK_ASYNC_MODE; end-to-end modules override it to run both."""
+    return "eventlet"
+
+
+@pytest.fixture
+def start_server(redis_url, key_prefix, tmp_path, async_mode):
     """Start ``python wsgi.py`` processes on loopback ports; all are stopped afterwards."""
     from tests.harness import ServerProcess
 
@@ -45,7 +51,7 @@ def start_server(redis_url, key_prefix, tmp_path):
             redis_url=redis_url,
             prefix=key_prefix,
             log_path=tmp_path / f"server-{len(servers)}.log",
-            settings=settings,
+            settings={"ASYNC_MODE": async_mode, **(settings or {})},
             port=port,
         )
         servers.append(server)

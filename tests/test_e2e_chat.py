@@ -10,6 +10,12 @@ from tests.harness import ChatClient, settle
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.fixture(params=["eventlet", "gevent"])
+def async_mode(request):
+    """Run every test here on both cooperative servers."""
+    return request.param
+
+
 def stored_messages(redis_client, prefix, a, b):
     """Return the messages of a pair's history hash, read straight from Redis."""
     lo, hi = sorted([a, b])
