@@ -1,22 +1,25 @@
 """Entry point: ``python wsgi.py`` serves imflask; ``wsgi:app`` is the WSGI app.
 
-Monkey patching must come before anything else imports the socket module,
-so it happens here, first, for the async mode that
-``IMFLASK_ASYNC_MODE`` names (eventlet unless set to gevent).
+Run as a script, it monkey patches for ``IMFLASK_ASYNC_MODE`` (eventlet
+unless set to gevent) before anything else imports the socket module.
+Imported by the ``flask`` CLI, it does not patch: Flask is loaded by then,
+and the commands need no cooperative sockets. A server such as gunicorn
+patches through its own worker class.
 """
 
 import os
 
 ASYNC_MODE = os.environ.get("IMFLASK_ASYNC_MODE", "eventlet")
 
-if ASYNC_MODE == "gevent":
-    from gevent import monkey
+if __name__ == "__main__":
+    if ASYNC_MODE == "gevent":
+        from gevent import monkey
 
-    monkey.patch_all()
-else:
-    import eventlet
+        monkey.patch_all()
+    else:
+        import eventlet
 
-    eventlet.monkey_patch()
+        eventlet.monkey_patch()
 
 import logging  # noqa: E402
 

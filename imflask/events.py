@@ -14,7 +14,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from imflask import payloads
 from imflask.errors import ImflaskError
 from imflask.i18n import error_body, negotiate_locale
-from imflask.identity import Identity
+from imflask.identity import CHAT_ROLES, Identity
 from imflask.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -89,85 +89,83 @@ def register_events(socketio, runtime):
         except ImflaskError:
             logger.error("could not record disconnect of uid=%s sid=%s", connection.identity.uid, request.sid)
 
-    @socketio.on("state")
-    def on_state(payload=None):
+    def client_event(name):
+        """Register ``work(conn, data)`` as the handler of client event ``name``.
+
+        The handler takes any arguments, so a client that sends none, or
+        several, still gets an ack: more than one payload is invalid.
+        """
+
+        def register(work):
+            def handler(*args):
+                return respond(lambda conn: work(conn, payloads.require_object(_single_payload(args))))
+
+            socketio.on_event(name, handler)
+            return work
+
+        return register
+
+    @client_event("state")
+    def on_state(conn, data):
+        return {"identity": conn.identity.to_dict(), **service.state(conn.identity)}
+
+    @client_event("consult")
+    def on_consult(conn, data):
+        return service.consult(conn.identity)
+
+    @client_event("message")
+    def on_message(conn, data):
+        to = payloads.read_uid(data, "to")
+        body = payloads.read_body(data, max_bytes)
+        client_msg_id = payloads.read_client_msg_id(data)
+        message = service.send_message(conn.identity, conn.sid, to=to, body=body, client_msg_id=client_msg_id)
+        return {"message": message}
+
+    @client_event("close")
+    def on_close(conn, data):
+        peer = payloads.read_uid(data, "peer") if conn.identity.is_agent else None
+        service.close(conn.identity, peer)
+        return {}
+
+    @client_event("rate")
+    def on_rate(conn, data):
+        peer = payloads.read_uid(data, "peer")
+        conversation_id = payloads.read_conversation_id(data)
+        score = payloads.read_score(data)
+        comment = payloads.read_comment(data)
+        service.rate(conn.identity, peer=peer, conversation_id=conversation_id, score=score, comment=comment)
+        return {}
+
+    @client_event("history")
+    def on_history(conn, data):
+        peer = payloads.read_uid(data, "peer")
+        before = payloads.read_positive_int(data, "before")
+        limit = payloads.read_positive_int(data, "limit", maximum=payloads.MAX_HISTORY_LIMIT)
+        return {"messages": service.history_page(conn.identity, peer=peer, before=before, limit=limit)}
+
+    @client_event("typing")
+    def on_typing(conn, data):
+        service.typing(conn.identity, to=payloads.read_uid(data, "to"))
+        return {}
+
+    @client_event("status")
+    def on_status(conn, data):
+        available = payloads.read_bool(data, "available")
+        return {"agent": service.set_status(conn.identity, available=available)}
+
+    @socketio.on("*")
+    def on_unknown(event, *args):
         def work(conn):
-            payloads.require_object(payload)
-            return {"identity": conn.identity.to_dict(), **service.state(conn.identity)}
+            raise ImflaskError("invalid_payload", f"unknown event {str(event)[:64]!r}")
 
         return respond(work)
 
-    @socketio.on("consult")
-    def on_consult(payload=None):
-        def work(conn):
-            payloads.require_object(payload)
-            return service.consult(conn.identity)
 
-        return respond(work)
-
-    @socketio.on("message")
-    def on_message(payload=None):
-        def work(conn):
-            data = payloads.require_object(payload)
-            to = payloads.read_uid(data, "to")
-            body = payloads.read_body(data, max_bytes)
-            client_msg_id = payloads.read_client_msg_id(data)
-            message = service.send_message(conn.identity, conn.sid, to=to, body=body, client_msg_id=client_msg_id)
-            return {"message": message}
-
-        return respond(work)
-
-    @socketio.on("close")
-    def on_close(payload=None):
-        def work(conn):
-            data = payloads.require_object(payload)
-            peer = payloads.read_uid(data, "peer") if conn.identity.is_agent else None
-            service.close(conn.identity, peer)
-            return {}
-
-        return respond(work)
-
-    @socketio.on("rate")
-    def on_rate(payload=None):
-        def work(conn):
-            data = payloads.require_object(payload)
-            peer = payloads.read_uid(data, "peer")
-            conversation_id = payloads.read_conversation_id(data)
-            score = payloads.read_score(data)
-            comment = payloads.read_comment(data)
-            service.rate(conn.identity, peer=peer, conversation_id=conversation_id, score=score, comment=comment)
-            return {}
-
-        return respond(work)
-
-    @socketio.on("history")
-    def on_history(payload=None):
-        def work(conn):
-            data = payloads.require_object(payload)
-            peer = payloads.read_uid(data, "peer")
-            before = payloads.read_positive_int(data, "before")
-            limit = payloads.read_positive_int(data, "limit", maximum=payloads.MAX_HISTORY_LIMIT)
-            return {"messages": service.history_page(conn.identity, peer=peer, before=before, limit=limit)}
-
-        return respond(work)
-
-    @socketio.on("typing")
-    def on_typing(payload=None):
-        def work(conn):
-            data = payloads.require_object(payload)
-            service.typing(conn.identity, to=payloads.read_uid(data, "to"))
-            return {}
-
-        return respond(work)
-
-    @socketio.on("status")
-    def on_status(payload=None):
-        def work(conn):
-            data = payloads.require_object(payload)
-            available = payloads.read_bool(data, "available")
-            return {"agent": service.set_status(conn.identity, available=available)}
-
-        return respond(work)
+def _single_payload(args):
+    """Return the one payload argument of an event, None when there is none."""
+    if len(args) > 1:
+        raise ImflaskError("invalid_payload", f"expected one payload argument, got {len(args)}")
+    return args[0] if args else None
 
 
 def _authenticate(runtime, token, locale):
@@ -183,6 +181,9 @@ def _authenticate(runtime, token, locale):
 
     if identity is None:
         raise _refusal("auth_invalid", locale)
+    if identity.role not in CHAT_ROLES:
+        logger.info("connection refused: role %s of uid=%s does not chat", identity.role, identity.uid)
+        raise _refusal("forbidden_role", locale)
     return identity
 
 

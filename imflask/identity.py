@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 from imflask.errors import ImflaskError
 
-ROLES = ("customer", "agent")
+# Roles that chat over Socket.IO. A supervisor only reads statistics over HTTP.
+CHAT_ROLES = ("customer", "agent")
+ROLES = (*CHAT_ROLES, "supervisor")
 MAX_UID_LENGTH = 128
 
 
@@ -33,8 +35,9 @@ def normalize_uid(value):
     """Return ``value`` as a uid string, or raise ``invalid_uid``.
 
     A uid is a non-empty string of at most 128 characters; an int is taken
-    as its decimal string. Booleans, floats, empty strings and strings with
-    control characters are rejected.
+    as its decimal string. Booleans, floats, empty strings, strings with
+    control characters and strings that are not valid UTF-8 (lone
+    surrogates) are rejected.
     """
     if isinstance(value, bool):
         raise ImflaskError("invalid_uid", f"uid must be a string, got {value!r}")
@@ -47,4 +50,8 @@ def normalize_uid(value):
         raise ImflaskError("invalid_uid", f"uid length {len(value)} is outside 1..{MAX_UID_LENGTH}")
     if any(ord(char) < 32 or ord(char) == 127 for char in value):
         raise ImflaskError("invalid_uid", "uid contains a control character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ImflaskError("invalid_uid", "uid is not valid UTF-8 text") from None
     return value

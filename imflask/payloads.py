@@ -37,10 +37,9 @@ def read_body(payload, max_bytes):
     if not isinstance(body, str):
         raise _invalid("'body' must be a string")
 
-    try:
-        size = len(body.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise _invalid("'body' is not valid UTF-8 text") from None
+    if not _is_utf8(body):
+        raise _invalid("'body' is not valid UTF-8 text")
+    size = len(body.encode("utf-8"))
     if size > max_bytes:
         raise ImflaskError("message_too_large", f"body has {size} bytes", limit=max_bytes)
 
@@ -90,8 +89,8 @@ def read_comment(payload):
 
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT_LENGTH:
         raise _invalid(f"'comment' must be a string of at most {MAX_COMMENT_LENGTH} characters")
-    if any(_is_forbidden_control(char) for char in comment):
-        raise _invalid("'comment' contains a control character")
+    if any(_is_forbidden_control(char) for char in comment) or not _is_utf8(comment):
+        raise _invalid("'comment' contains a control character or invalid text")
     return comment.strip() or None
 
 
@@ -110,6 +109,15 @@ def read_bool(payload, field):
     if not isinstance(value, bool):
         raise _invalid(f"{field!r} must be true or false")
     return value
+
+
+def _is_utf8(text):
+    """Return whether ``text`` encodes to UTF-8, which lone surrogates do not."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_forbidden_control(char):

@@ -135,8 +135,12 @@ class ChatClient:
             return list(self.events[event])
 
     def disconnect(self):
+        """Close the connection, and its socket too when the server already dropped it."""
         if self.sio.connected:
             self.sio.disconnect()
+        ws = getattr(self.sio.eio, "ws", None)
+        if ws is not None:
+            ws.close()
 
     def _record(self, event, data=None):
         with self._changed:

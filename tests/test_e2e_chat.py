@@ -420,3 +420,12 @@ def test_rate_bad_payload_rejected(server, connect_client, payload, code):
     ack = customer.call("rate", payload)
 
     assert ack["error"]["code"] == code
+
+
+def test_connect_supervisor_refused(server):
+    client = ChatClient(server.url, server.token("boss", "supervisor"), connect=False)
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect()
+
+    assert client.received("connect_error")[0]["data"]["code"] == "forbidden_role"
