@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from imflask.commands import export_command, stats_command, status_command
 from imflask.errors import ImflaskError
 from imflask.identity import ROLES
 from imflask.pluginmanager import plugin_names
@@ -15,6 +16,8 @@ def build_cli(plugin_manager):
     group = AppGroup("im", help="imflask administration commands.")
     group.add_command(token_command)
     group.add_command(plugins_command)
+    for command in (export_command, stats_command, status_command):
+        group.add_command(command)
     plugin_manager.hook.imflask_register_commands(group=group)
     return group
 
@@ -39,7 +42,7 @@ def token_command(uid, role, name, capacity, ttl):
 @click.command("plugins")
 @with_appcontext
 def plugins_command():
-    """List loaded plugins, their hooks, and the active strategy and store."""
+    """List loaded plugins, their hooks, the active strategy and store, and the export formats."""
     runtime = current_app.extensions["imflask"]
     manager = runtime.plugin_manager
 
@@ -53,4 +56,12 @@ def plugins_command():
     click.echo(f"allocation strategy: {config['ALLOCATION']} (known: {', '.join(sorted(runtime.strategies))})")
     click.echo(f"history store: {config['HISTORY']} (known: {', '.join(sorted(runtime.history_stores))})")
     formats = ", ".join(sorted(runtime.export_formats)) or "(none)"
-    click.echo(f"export formats: {formats}")
+    click.echo(f"export formats: {formats} (flask im export --format NAME; default jsonl)")
+    for name, factory in sorted(runtime.export_formats.items()):
+        click.echo(f"  {name}: {_describe_factory(factory)}")
+
+
+def _describe_factory(factory):
+    """Return the factory's module and the first line of its docstring."""
+    summary = (factory.__doc__ or "").strip().split("\n")[0]
+    return f"{factory.__module__}: {summary}" if summary else factory.__module__

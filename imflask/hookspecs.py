@@ -39,7 +39,12 @@ def imflask_export_formats():
     """Register transcript export formats by name.
 
     Called once at start-up. Return a dict mapping a format name to a
-    factory of a writer, or None. A name registered twice stops start-up.
+    factory ``factory(*, stream, config)``, or None to register nothing.
+    ``flask im export --format NAME`` calls the factory once per export with
+    a text stream opened with ``newline=""`` and the config mapping. The
+    factory returns a writer: its ``write(transcript)`` is called once per
+    transcript and its ``close()`` once at the end. The writer must not close
+    the stream. A name registered twice stops start-up.
     """
 
 
@@ -102,7 +107,7 @@ def imflask_message_received(sender, recipient, body, conversation):
     stored or relayed.
 
     Return None to accept the message, or an error code string from
-    :data:`imflask.errors.ERROR_CODES` (for example ``invalid_payload``) to
+    :data:`imflask.errors.ERROR_CODES` (for example ``message_rejected``) to
     reject it: the sender's ack then carries that code and nothing is stored.
 
     Stops at the first non-None result.
@@ -133,12 +138,17 @@ def imflask_message_stored(message, conversation):
 def imflask_transform_transcript(transcript):
     """Rewrite a transcript on its way to an export, for example to redact PII.
 
-    Called once per exported transcript when the export requests transforms.
-    Implementations run as a chain: each receives the transcript returned by
-    the one before. Return the new transcript dict, or None to pass it on
-    unchanged.
+    Called once per exported transcript by ``flask im export --redact``.
+    Implementations run as a chain in pluggy's call order (the last
+    registered first, ``tryfirst`` and ``trylast`` respected): each receives
+    the transcript returned by the one before. Return a new transcript dict,
+    or None to pass the transcript on unchanged. Do not modify the dict you
+    receive: copy what you change. The built-in ``plugins.redaction`` is
+    ``trylast``.
 
-    :param transcript: dict with the conversation ids and its utterances.
+    :param transcript: dict ``{"id", "customer", "agent", "started_at",
+        "closed_at", "close_reason", "rating", "utterances"}`` as described
+        in docs/export.md.
     """
 
 

@@ -21,6 +21,8 @@ DEFAULT_PLUGINS = (
     "plugins.jwt_auth",
     "plugins.tier",
     "plugins.redis_history",
+    "plugins.export_formats",
+    "plugins.redaction",
 )
 
 

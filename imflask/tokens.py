@@ -1,8 +1,10 @@
 """JSON Web Tokens: the identity format a host platform hands to its users.
 
 A token is a JWT signed with HS256 and ``IMFLASK_JWT_SECRET`` (by default
-``SECRET_KEY``) with the claims ``sub`` (uid), ``role`` (``customer`` or
-``agent``), ``exp`` and, optionally, ``name`` and ``capacity``.
+``SECRET_KEY``) with the claims ``sub`` (uid), ``role`` (``customer``,
+``agent`` or ``supervisor``), ``exp`` and, optionally, ``name`` and
+``capacity``. Socket.IO accepts only the first two roles; a supervisor
+token opens the statistics page.
 """
 
 import time

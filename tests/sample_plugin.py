@@ -25,7 +25,7 @@ def imflask_register_commands(group):
 @hookimpl
 def imflask_message_received(body):
     if "forbidden-word" in body:
-        return "invalid_payload"
+        return "message_rejected"
     return None
 
 
