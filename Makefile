@@ -6,14 +6,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard imflask/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: install run test translations extract-messages clean
+.PHONY: install run test translations extract-messages clean chromium screenshots
 
 install: $(VENV)/.installed node_modules/.installed translations
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+# The example plugin is installed too, so its test proves discovery through its entry point.
+$(VENV)/.installed: setup.cfg pyproject.toml examples/imflask-wordfilter/setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e examples/imflask-wordfilter
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -33,8 +35,22 @@ extract-messages: $(VENV)/.installed
 run: install
 	IMFLASK_DEMO=1 $(BIN)/python wsgi.py
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's chromium through Playwright, which cannot
+# download a browser of its own here. Install it when it is missing; without
+# apt-get the browser tests skip themselves.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	    if command -v apt-get >/dev/null; then $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
+	    else echo "No /usr/bin/chromium and no apt-get: the browser tests will skip (IMFLASK_TEST_CHROMIUM names another binary)."; fi; \
+	fi
+
+# Take the screenshots in docs/screenshots again, from the browser tests.
+screenshots: install chromium
+	IMFLASK_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/test_browser_*.py
 
 clean:
 	rm -rf $(VENV) node_modules $(CATALOGS)

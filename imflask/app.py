@@ -8,6 +8,7 @@ from flask_socketio import SocketIO
 
 from imflask.cli import build_cli
 from imflask.config import load_config, split_names
+from imflask.cors import OriginPolicy
 from imflask.events import SocketNotifier, register_events
 from imflask.i18n import init_babel
 from imflask.middleware import NoWebSocketCompression
@@ -59,7 +60,8 @@ def _socketio_options(config):
     origins = split_names(config["CORS_ORIGINS"])
     options = {
         "async_mode": config["ASYNC_MODE"],
-        "cors_allowed_origins": origins or None,
+        # None lets python-engineio allow the server's own origin only.
+        "cors_allowed_origins": OriginPolicy(origins) if origins else None,
         "max_http_buffer_size": int(config["MAX_MESSAGE_BYTES"]) * 4 + 1024,
         "ping_interval": 20,
         "ping_timeout": 20,

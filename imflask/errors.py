@@ -12,6 +12,7 @@ ERROR_CODES = (
     "invalid_uid",
     "message_too_large",
     "not_in_conversation",
+    "message_rejected",
     "forbidden_role",
     "rate_limited",
     "too_many_connections",

@@ -25,6 +25,11 @@ def user_room(uid):
     return f"user:{uid}"
 
 
+def role_room(role):
+    """Return the room every connection of a user with ``role`` joins."""
+    return f"role:{role}"
+
+
 @dataclass(frozen=True)
 class Connection:
     """An authenticated Socket.IO connection of this worker."""
@@ -36,13 +41,16 @@ class Connection:
 
 
 class SocketNotifier:
-    """Delivers service events to a uid's room through Flask-SocketIO."""
+    """Delivers service events to the room of a uid or of a role through Flask-SocketIO."""
 
     def __init__(self, socketio):
         self.socketio = socketio
 
     def to_user(self, uid, event, data, *, skip_sid=None):
         self.socketio.emit(event, data, to=user_room(uid), skip_sid=skip_sid)
+
+    def to_role(self, role, event, data):
+        self.socketio.emit(event, data, to=role_room(role))
 
 
 def register_events(socketio, runtime):
@@ -72,6 +80,7 @@ def register_events(socketio, runtime):
         connection = Connection(request.sid, identity, locale, bucket)
         connections[request.sid] = connection
         join_room(user_room(identity.uid))
+        join_room(role_room(identity.role))
         runtime.start_sweeper()
         try:
             service.connect(identity, request.sid)
@@ -86,8 +95,8 @@ def register_events(socketio, runtime):
             return
         try:
             service.disconnect(connection.identity, request.sid)
-        except ImflaskError:
-            logger.error("could not record disconnect of uid=%s sid=%s", connection.identity.uid, request.sid)
+        except Exception:
+            logger.exception("could not record disconnect of uid=%s sid=%s", connection.identity.uid, request.sid)
 
     def client_event(name):
         """Register ``work(conn, data)`` as the handler of client event ``name``.
@@ -152,6 +161,12 @@ def register_events(socketio, runtime):
     def on_status(conn, data):
         available = payloads.read_bool(data, "available")
         return {"agent": service.set_status(conn.identity, available=available)}
+
+    @client_event("delivered")
+    def on_delivered(conn, data):
+        peer = payloads.read_uid(data, "peer")
+        service.delivered(conn.identity, peer=peer, seq=payloads.read_seq(data))
+        return {}
 
     @socketio.on("*")
     def on_unknown(event, *args):

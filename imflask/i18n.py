@@ -22,6 +22,7 @@ ERROR_MESSAGES = {
     "invalid_uid": lazy_gettext("The user id is invalid: it must be 1 to 128 characters."),
     "message_too_large": lazy_gettext("The message is too long: the limit is %(limit)s bytes."),
     "not_in_conversation": lazy_gettext("You are not in a conversation with this user."),
+    "message_rejected": lazy_gettext("The message was not sent: its content is not allowed here."),
     "forbidden_role": lazy_gettext("Your role is not allowed to do this."),
     "rate_limited": lazy_gettext("Too many requests. Wait a moment and try again."),
     "too_many_connections": lazy_gettext(
@@ -38,7 +39,12 @@ def init_babel(app):
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_request_locale)
-    app.context_processor(lambda: {"current_locale": str(get_locale())})
+    app.context_processor(lambda: {"current_locale": page_locale()})
+
+
+def page_locale():
+    """Return the locale of the current page as clients spell it (``zh_CN`` or ``en``), not as Babel does."""
+    return _match(str(get_locale())) or current_app.config["DEFAULT_LOCALE"]
 
 
 def negotiate_locale(requested=None, accept_languages=None):

@@ -73,6 +73,13 @@ def read_positive_int(payload, field, maximum=None):
     return min(value, maximum) if maximum else value
 
 
+def read_seq(payload):
+    """Return the required ``seq`` field, a positive integer."""
+    if payload.get("seq") is None:
+        raise _invalid("'seq' is missing")
+    return read_positive_int(payload, "seq")
+
+
 def read_score(payload):
     """Return the required satisfaction score, an int from 1 to 5."""
     score = payload.get("score")

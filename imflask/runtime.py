@@ -5,6 +5,7 @@ import threading
 
 from imflask.dispatch import ChatService
 from imflask.dispatch.sweeper import Sweeper
+from imflask.names import DisplayNames
 from imflask.pluginmanager import collect_registry, resolve
 from imflask.presence import PresenceTracker
 
@@ -33,6 +34,7 @@ class Runtime:
         self.presence = PresenceTracker(
             self.redis, config["REDIS_PREFIX"], heartbeat_ttl=float(config["WORKER_HEARTBEAT_TIMEOUT"])
         )
+        self.names = DisplayNames(self.redis, config["REDIS_PREFIX"], ttl=config["HISTORY_TTL"])
 
         self.service = None
         self.sweeper = None
@@ -47,6 +49,7 @@ class Runtime:
             hook=self.hook,
             notifier=notifier,
             presence=self.presence,
+            names=self.names,
             config=self.config,
         )
         self.sweeper = Sweeper(

@@ -51,16 +51,17 @@ class NoDelayListener:
 
 def _serve_eventlet(app, host, port, max_connections):
     import eventlet
-    import eventlet.event
     import eventlet.wsgi
 
     listener = eventlet.listen((host, port), family=_family(host), backlog=2048)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    # The signal only wakes the main greenthread: raising inside a signal
-    # handler would hit whichever greenthread happens to run.
-    stopping = eventlet.event.Event()
-    _on_stop_signal(lambda: stopping.ready() or stopping.send())
+    # The signal handler only sets a flag that a greenthread polls: raising
+    # there would hit whichever greenthread runs, and an event sent from it
+    # waits until the hub wakes up for another reason.
+    signalled = []
+    _on_stop_signal(lambda: signalled.append(True))
+    stopping = eventlet.spawn(_wait_for, signalled, eventlet.sleep)
 
     server = eventlet.spawn(
         eventlet.wsgi.server,
@@ -76,6 +77,7 @@ def _serve_eventlet(app, host, port, max_connections):
 
 
 def _serve_gevent(app, host, port, max_connections):
+    import gevent
     import gevent.event
     from gevent import pywsgi
     from gevent.pool import Pool
@@ -88,7 +90,8 @@ def _serve_gevent(app, host, port, max_connections):
     listener.listen(2048)
 
     stopping = gevent.event.Event()
-    _on_stop_signal(stopping.set)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, stopping.set)
 
     # gevent-websocket logs every request at INFO; keep its warnings only.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
@@ -96,6 +99,12 @@ def _serve_gevent(app, host, port, max_connections):
     server.start()
     stopping.wait()
     server.stop(timeout=2)
+
+
+def _wait_for(signalled, sleep, interval=0.1):
+    """Return once ``signalled`` is non-empty, checking every ``interval`` seconds."""
+    while not signalled:
+        sleep(interval)
 
 
 def _on_stop_signal(callback):

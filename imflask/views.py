@@ -8,14 +8,16 @@ import logging
 import os
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_from_directory, session, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 from redis.exceptions import RedisError
 
 from imflask.config import demo_enabled
 from imflask.errors import ImflaskError
 from imflask.i18n import SUPPORTED_LOCALES
-from imflask.identity import ROLES
+from imflask.identity import CHAT_ROLES
+from imflask.supervisor import supervisor
 from imflask.tokens import mint_token
+from imflask.webui import webui
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +29,10 @@ demo = Blueprint("demo", __name__, url_prefix="/demo")
 
 
 def register_views(app):
-    """Register the core routes, and the demo pages when demo mode is on."""
+    """Register the core routes, the supervisors' statistics page, and the demo pages when demo mode is on."""
     app.register_blueprint(core)
+    app.register_blueprint(supervisor)
+    app.register_blueprint(webui)
     if demo_enabled(app):
         app.register_blueprint(demo)
         logger.warning("demo pages are on at /demo: anyone who reaches them can sign in as anyone")
@@ -70,17 +74,19 @@ def login():
         error = _sign_in(request.form)
         if error is None:
             return redirect(url_for("demo.chat"))
-    return render_template("demo_login.html", error=error, roles=ROLES, locales=SUPPORTED_LOCALES), 400 if error else 200
+    return render_template("demo_login.html", error=error, roles=CHAT_ROLES, locales=SUPPORTED_LOCALES), 400 if error else 200
 
 
 @demo.get("/chat")
 def chat():
-    """Show the customer or agent page of the signed-in demo user."""
+    """Open the agent console, or for a customer an example shop page with the chat widget."""
     if "demo_token" not in session:
         return redirect(url_for("demo.login"))
 
-    template = "demo_agent.html" if session["demo_role"] == "agent" else "demo_customer.html"
-    return render_template(template, token=session["demo_token"], uid=session["demo_uid"], strings=_page_strings())
+    locale = {"locale": request.args["locale"]} if "locale" in request.args else {}
+    if session["demo_role"] == "agent":
+        return redirect(url_for("webui.console", **locale))
+    return render_template("demo_shop.html", token=session["demo_token"], uid=session["demo_uid"])
 
 
 @demo.post("/logout")
@@ -93,7 +99,7 @@ def logout():
 def _sign_in(form):
     """Mint a token for the form's user into the session; return an error text or None."""
     role = form.get("role", "")
-    if role not in ROLES:
+    if role not in CHAT_ROLES:
         return gettext("Choose a role.")
 
     capacity = form.get("capacity", "").strip()
@@ -111,26 +117,3 @@ def _sign_in(form):
     session.update(demo_token=token, demo_uid=uid, demo_role=role)
     return None
 
-
-def _page_strings():
-    """Return the translated texts the page script shows."""
-    return {key: str(text) for key, text in PAGE_STRINGS.items()}
-
-
-PAGE_STRINGS = {
-    "connecting": lazy_gettext("Connecting…"),
-    "connected": lazy_gettext("Connected"),
-    "disconnected": lazy_gettext("Disconnected, reconnecting…"),
-    "queued": lazy_gettext("You are number %(position)s in the queue."),
-    "assigned": lazy_gettext("You are chatting with %(agent)s."),
-    "idle": lazy_gettext("Click Consult to talk to an agent."),
-    "closed": lazy_gettext("The conversation has ended."),
-    "started_entry": lazy_gettext("Conversation started"),
-    "closed_entry": lazy_gettext("Conversation closed"),
-    "typing": lazy_gettext("%(name)s is typing…"),
-    "no_conversation": lazy_gettext("No active conversations."),
-    "available": lazy_gettext("Available"),
-    "unavailable": lazy_gettext("Unavailable"),
-    "load": lazy_gettext("Load %(load)s / %(capacity)s · queue %(queue)s"),
-    "error": lazy_gettext("Error: %(message)s"),
-}

@@ -138,6 +138,8 @@ class ChatClient:
         """Close the connection, and its socket too when the server already dropped it."""
         if self.sio.connected:
             self.sio.disconnect()
+        if self.sio.eio.state != "disconnected":
+            self.sio.eio.disconnect(abort=True)
         ws = getattr(self.sio.eio, "ws", None)
         if ws is not None:
             ws.close()

@@ -159,7 +159,7 @@ def test_demo_pages_absent_outside_demo(app_config):
     assert app.test_client().get("/demo/").status_code == 404
 
 
-def test_demo_login_mints_token_for_chat_page(app_config):
+def test_demo_login_customer_gets_widget_page(app_config):
     app_config["DEMO"] = True
     client = create_app(app_config).test_client()
 
@@ -168,8 +168,23 @@ def test_demo_login_mints_token_for_chat_page(app_config):
 
     assert response.status_code == 302
     assert page.status_code == 200
-    assert b'"role": "customer"' in page.data
-    assert b"End conversation" in page.data
+    assert b"/widget/widget.js" in page.data
+    assert b'imflask.init({"locale": "en", "token": "ey' in page.data
+
+
+def test_demo_login_agent_goes_to_console(app_config):
+    app_config["DEMO"] = True
+    client = create_app(app_config).test_client()
+
+    client.post("/demo/", data={"uid": "bob", "role": "agent", "name": "Bob"})
+    redirect = client.get("/demo/chat?locale=en")
+    console = client.get(redirect.headers["Location"])
+
+    assert redirect.status_code == 302
+    assert redirect.headers["Location"] == "/console?locale=en"
+    assert console.status_code == 200
+    assert b"Agent console" in console.data
+    assert b'"token": "ey' in console.data
 
 
 def test_demo_login_rejects_bad_uid(app_config):

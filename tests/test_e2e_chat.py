@@ -1,11 +1,13 @@
 """End to end: ``python wsgi.py`` on a loopback port, real Redis, websocket clients."""
 
 import json
+import time
 
+import jwt
 import pytest
 import socketio
 
-from tests.harness import ChatClient, settle
+from tests.harness import TEST_SECRET, ChatClient, settle
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -237,23 +239,46 @@ def test_unavailable_agent_takes_no_new_customers(server, connect_client):
     assert first.call("state")["conversations"][0]["agent"] == "agent-a"
 
 
+def _hostile_token(kind):
+    """Build a token of ``kind`` that the test server must refuse."""
+    now = int(time.time())
+    claims = {"sub": "agent-a", "role": "agent", "exp": now + 3600}
+    if kind == "forged":
+        return jwt.encode(claims, "some-other-secret-long-enough-for-hs256-signing", algorithm="HS256")
+    if kind == "expired":
+        return jwt.encode({**claims, "exp": now - 60}, TEST_SECRET, algorithm="HS256")
+    if kind == "alg-none":
+        return jwt.encode(claims, None, algorithm="none")
+    if kind == "no-exp":
+        return jwt.encode({"sub": "agent-a", "role": "agent"}, TEST_SECRET, algorithm="HS256")
+    if kind == "unknown-role":
+        return jwt.encode({**claims, "role": "admin"}, TEST_SECRET, algorithm="HS256")
+    if kind == "bad-sub":
+        return jwt.encode({**claims, "sub": "x" * 129}, TEST_SECRET, algorithm="HS256")
+    return kind
+
+
 @pytest.mark.parametrize(
     ("token", "code"),
     [
         (None, "auth_required"),
+        ("", "auth_required"),
         ("not-a-jwt", "auth_invalid"),
         ("forged", "auth_invalid"),
+        ("expired", "auth_invalid"),
+        ("alg-none", "auth_invalid"),
+        ("no-exp", "auth_invalid"),
+        ("unknown-role", "auth_invalid"),
+        ("bad-sub", "invalid_uid"),
     ],
 )
 def test_connect_bad_token_refused(server, token, code):
-    if token == "forged":
-        from imflask.tokens import mint_token
-
-        token = mint_token("some-other-secret-long-enough-for-hs256-signing", "agent-a", "agent")
+    token = _hostile_token(token)
     client = ChatClient(server.url, token, connect=False)
 
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect()
+    client.disconnect()
 
     refusal = client.received("connect_error")[0]
     assert refusal["data"]["code"] == code
@@ -379,6 +404,7 @@ def test_connections_per_uid_capped(start_server, connect_client):
 
     with pytest.raises(socketio.exceptions.ConnectionError):
         extra.connect()
+    extra.disconnect()
 
     assert extra.received("connect_error")[0]["data"]["code"] == "too_many_connections"
     assert connect_client(server, "c2", "customer").call("state")["ok"] is True
@@ -427,5 +453,6 @@ def test_connect_supervisor_refused(server):
 
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect()
+    client.disconnect()
 
     assert client.received("connect_error")[0]["data"]["code"] == "forbidden_role"

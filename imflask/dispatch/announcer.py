@@ -12,11 +12,12 @@ QUEUE_NOTIFY_LIMIT = 1000
 class Announcer:
     """Publishes what the strategy decided to the users and the plugins."""
 
-    def __init__(self, *, strategy, history, hook, notifier, clock):
+    def __init__(self, *, strategy, history, hook, notifier, names, clock):
         self.strategy = strategy
         self.history = history
         self.hook = hook
         self.notifier = notifier
+        self.names = names
         self.clock = clock
 
     def started(self, conversation):
@@ -32,8 +33,9 @@ class Announcer:
             conversation.agent,
         )
 
+        names = self.names.lookup([conversation.customer, conversation.agent])
         for uid in (conversation.customer, conversation.agent):
-            self.notifier.to_user(uid, "assigned", {"conversation": data})
+            self.notifier.to_user(uid, "assigned", {"conversation": data, "names": names})
             self.notifier.to_user(uid, "message", entry)
 
         self.hook.imflask_conversation_started(conversation=data)
@@ -65,7 +67,12 @@ class Announcer:
             self.queue_positions()
 
     def queue_positions(self):
-        """Send each waiting customer (up to the notify limit) its current position."""
+        """Send each waiting customer (up to the notify limit) its position, and agents the queue length."""
         head = self.strategy.queue_head(QUEUE_NOTIFY_LIMIT)
         for position, customer in enumerate(head, start=1):
             self.notifier.to_user(customer, "queued", {"position": position})
+        self.queue_length()
+
+    def queue_length(self):
+        """Tell every connected agent how many customers wait now."""
+        self.notifier.to_role("agent", "queue_length", {"queue_length": self.strategy.queue_length()})

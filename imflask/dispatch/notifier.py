@@ -8,3 +8,6 @@ class Notifier(Protocol):
 
     def to_user(self, uid, event, data, *, skip_sid=None):
         """Send ``event`` with ``data`` to each connection of ``uid`` except ``skip_sid``."""
+
+    def to_role(self, role, event, data):
+        """Send ``event`` with ``data`` to every connection of every user with ``role``."""

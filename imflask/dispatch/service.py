@@ -4,6 +4,7 @@ import logging
 import time
 
 from imflask.dispatch.announcer import Announcer
+from imflask.dispatch.deferred import DeferredWrites
 from imflask.dispatch.errors import storage_guard
 from imflask.errors import ImflaskError
 
@@ -18,16 +19,18 @@ class ChatService:
     raise :class:`ImflaskError` with a protocol code on refusal.
     """
 
-    def __init__(self, *, strategy, history, hook, notifier, presence, config, clock=time.time):
+    def __init__(self, *, strategy, history, hook, notifier, presence, names, config, clock=time.time):
         self.strategy = strategy
         self.history = history
         self.hook = hook
         self.notifier = notifier
         self.presence = presence
+        self.names = names
         self.config = config
         self.clock = clock
+        self.deferred = DeferredWrites()
         self.announce = Announcer(
-            strategy=strategy, history=history, hook=hook, notifier=notifier, clock=clock
+            strategy=strategy, history=history, hook=hook, notifier=notifier, names=names, clock=clock
         )
 
     # -- connection ----------------------------------------------------------
@@ -42,23 +45,33 @@ class ChatService:
             logger.warning("rejected connection sid=%s: uid=%s already has %d", sid, identity.uid, limit)
             raise ImflaskError("too_many_connections", limit=limit)
         logger.info("connected uid=%s role=%s sid=%s connections=%d", identity.uid, identity.role, sid, count)
+        self.names.remember(identity.uid, identity.name)
 
         if identity.is_agent:
             outcome = self.strategy.agent_online(identity.uid, capacity=self._capacity(identity), now=self.clock())
-            self.announce.assigned_all(outcome.assigned)
+            self.deferred.run(f"announcing assignments to agent {identity.uid}", self.announce.assigned_all, outcome.assigned)
 
-    @storage_guard
     def disconnect(self, identity, sid):
-        """Record a closed connection; the last one starts the reconnect grace period."""
-        remaining = self.presence.disconnect(identity.uid, identity.role, now=self.clock())
-        logger.info("disconnected uid=%s sid=%s connections=%d", identity.uid, sid, remaining)
+        """Record a closed connection; the last one starts the reconnect grace period.
+
+        When Redis is unreachable the count is corrected at a later sweep, so
+        the user does not stay online for ever.
+        """
+        now = self.clock()
+        self.deferred.run(
+            f"recording the disconnect of uid={identity.uid} sid={sid}",
+            lambda: self.presence.disconnect(identity.uid, identity.role, now=now),
+        )
+        logger.info("disconnected uid=%s sid=%s", identity.uid, sid)
 
     @storage_guard
     def state(self, identity):
         """Return what a (re)connecting client needs to draw its screen."""
         if identity.is_agent:
+            conversations = self.strategy.conversations_of_agent(identity.uid)
             return {
-                "conversations": [c.to_dict() for c in self.strategy.conversations_of_agent(identity.uid)],
+                "conversations": [c.to_dict() for c in conversations],
+                "names": self.names.lookup([c.customer for c in conversations]),
                 "agent": self.strategy.agent_state(identity.uid),
                 "queue_length": self.strategy.queue_length(),
             }
@@ -66,6 +79,7 @@ class ChatService:
         conversation = self.strategy.conversation_of(identity.uid)
         return {
             "conversations": [conversation.to_dict()] if conversation else [],
+            "names": self.names.lookup([conversation.agent] if conversation else []),
             "position": self.strategy.queue_position(identity.uid),
         }
 
@@ -82,11 +96,13 @@ class ChatService:
 
         if result.status == "queued":
             logger.info("customer %s queued at position %d", identity.uid, result.position)
+            self.deferred.run("announcing the queue length", self.announce.queue_length)
             return {"status": "queued", "position": result.position}
 
-        if result.created:
-            self.announce.started(result.conversation)
-        return {"status": "assigned", "conversation": result.conversation.to_dict()}
+        if result.created or self._start_unannounced(result.conversation):
+            self.deferred.run(f"announcing conversation {result.conversation.id}", self.announce.started, result.conversation)
+        names = self.names.lookup([result.conversation.customer, result.conversation.agent])
+        return {"status": "assigned", "conversation": result.conversation.to_dict(), "names": names}
 
     @storage_guard
     def close(self, identity, peer=None):
@@ -104,6 +120,9 @@ class ChatService:
         self._announce_close(result, reason)
 
     def _announce_close(self, result, reason):
+        self.deferred.run(f"announcing the close ({reason})", self._publish_close, result, reason)
+
+    def _publish_close(self, result, reason):
         if result.conversation is not None:
             self.announce.closed(result.conversation, reason)
         self.announce.assigned_all(result.assigned)
@@ -175,6 +194,15 @@ class ChatService:
         self._conversation_with(identity, to)
         self.notifier.to_user(to, "typing", {"from": identity.uid})
 
+    @storage_guard
+    def delivered(self, identity, *, peer, seq):
+        """Tell the caller's peer that the caller's client has received the pair's entries up to ``seq``.
+
+        The receipt is relayed, not stored.
+        """
+        self._conversation_with(identity, peer)
+        self.notifier.to_user(peer, "delivered", {"from": identity.uid, "seq": seq})
+
     # -- agents --------------------------------------------------------------
 
     @storage_guard
@@ -184,7 +212,7 @@ class ChatService:
 
         outcome = self.strategy.set_available(identity.uid, available, now=self.clock())
         logger.info("agent %s set available=%s", identity.uid, available)
-        self.announce.assigned_all(outcome.assigned)
+        self.deferred.run("announcing assignments after a status change", self.announce.assigned_all, outcome.assigned)
         return self.strategy.agent_state(identity.uid)
 
     # -- deadlines (called by the sweeper) -----------------------------------
@@ -192,6 +220,9 @@ class ChatService:
     def agent_lost(self, agent):
         """Take an agent out of the tiers; its customers go to the queue head."""
         result = self.strategy.agent_lost(agent, now=self.clock())
+        self.deferred.run(f"announcing the loss of agent {agent}", self._publish_lost, result)
+
+    def _publish_lost(self, result):
         for conversation in result.closed:
             self.announce.closed(conversation, "agent_lost")
         self.announce.assigned_all(result.assigned)
@@ -206,9 +237,16 @@ class ChatService:
     def drain_queue(self):
         """Assign waiting customers to free agents: a safety net for missed drains."""
         outcome = self.strategy.drain(now=self.clock())
-        self.announce.assigned_all(outcome.assigned)
+        self.deferred.run("announcing assignments of the periodic drain", self.announce.assigned_all, outcome.assigned)
 
     # -- helpers -------------------------------------------------------------
+
+    def _start_unannounced(self, conversation):
+        """Return whether an existing conversation still lacks its stored start entry."""
+        entry = self.history.find_system_entry(
+            conversation.customer, conversation.agent, event="started", conversation_id=conversation.id
+        )
+        return entry is None
 
     def _conversation_with(self, identity, peer):
         """Return the caller's active conversation with ``peer``, or raise."""

@@ -47,6 +47,7 @@ class Sweeper:
         presence = service.presence
 
         presence.heartbeat(now=now)
+        service.deferred.retry()
         presence.reap_dead_workers(now=now)
 
         timed_out = []
