@@ -34,6 +34,29 @@ def key_prefix(redis_client):
 
 
 @pytest.fixture
+def app_config(redis_url, key_prefix, tmp_path, monkeypatch):
+    """Settings for an app that uses the test Redis and a private instance folder."""
+    monkeypatch.setenv("IMFLASK_INSTANCE_PATH", str(tmp_path / "instance"))
+    return {
+        "SECRET_KEY": "unit-test-secret-that-is-long-enough-for-hs256",
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": key_prefix,
+        "ASYNC_MODE": "threading",
+    }
+
+
+@pytest.fixture
+def make_app(app_config):
+    """Build apps from ``app_config`` with per-test overrides."""
+    from imflask import create_app
+
+    def make(**overrides):
+        return create_app({**app_config, **overrides})
+
+    return make
+
+
+@pytest.fixture
 def async_mode():
     """The server's IMFLASK_ASYNC_MODE; end-to-end modules override it to run both."""
     return "eventlet"

@@ -8,18 +8,6 @@ from imflask.pluginmanager import DEFAULT_PLUGINS, plugin_names
 from imflask.tokens import decode_token
 
 
-@pytest.fixture
-def app_config(redis_url, key_prefix, tmp_path, monkeypatch):
-    """Settings for an app that uses the test Redis and a private instance folder."""
-    monkeypatch.setenv("IMFLASK_INSTANCE_PATH", str(tmp_path / "instance"))
-    return {
-        "SECRET_KEY": "unit-test-secret-that-is-long-enough-for-hs256",
-        "REDIS_URL": redis_url,
-        "REDIS_PREFIX": key_prefix,
-        "ASYNC_MODE": "threading",
-    }
-
-
 def test_create_app_without_secret_key_fails(app_config, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     app_config.pop("SECRET_KEY")

@@ -10,7 +10,7 @@ import time
 import pluggy
 import pytest
 
-from imflask import PROJECT_NAME, create_app, hookimpl, hookspecs
+from imflask import PROJECT_NAME, hookimpl, hookspecs
 from imflask.errors import ConfigError
 from imflask.export import TimeWindow, iter_transcripts, transform_transcript
 from imflask.export.spreadsheet import restore
@@ -23,17 +23,9 @@ DAY = 86400.0
 
 
 @pytest.fixture
-def app(redis_url, key_prefix, tmp_path, monkeypatch):
+def app(make_app):
     """An app on the test Redis and key prefix."""
-    monkeypatch.setenv("IMFLASK_INSTANCE_PATH", str(tmp_path / "instance"))
-    return create_app(
-        {
-            "SECRET_KEY": "unit-test-secret-that-is-long-enough-for-hs256",
-            "REDIS_URL": redis_url,
-            "REDIS_PREFIX": key_prefix,
-            "ASYNC_MODE": "threading",
-        }
-    )
+    return make_app()
 
 
 @pytest.fixture
@@ -429,18 +421,9 @@ def test_window_overlaps_without_lower_bound():
 
 
 @pytest.fixture
-def plugin_export(redis_url, key_prefix, tmp_path, monkeypatch):
+def plugin_export(make_app):
     """Run ``flask im export`` on an app that also loads tests.transform_plugin."""
-    monkeypatch.setenv("IMFLASK_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(
-        {
-            "SECRET_KEY": "unit-test-secret-that-is-long-enough-for-hs256",
-            "REDIS_URL": redis_url,
-            "REDIS_PREFIX": key_prefix,
-            "ASYNC_MODE": "threading",
-            "PLUGINS": "tests.transform_plugin",
-        }
-    )
+    app = make_app(PLUGINS="tests.transform_plugin")
     seed_conversation(app.extensions["imflask"].history, "1", "c", "a", T0, messages=[(1, "customer", "hi")])
     runner = app.test_cli_runner()
     return lambda *args: runner.invoke(args=["im", "export", *window_args(), *args])

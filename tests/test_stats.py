@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from imflask import create_app
 from imflask.export import TimeWindow
 from imflask.export.window import format_time
 from imflask.stats.figures import nearest_rank, peak_load
@@ -44,17 +43,9 @@ EXPECTED = [
 
 
 @pytest.fixture
-def app(redis_url, key_prefix, tmp_path, monkeypatch):
+def app(make_app):
     """An app on the test Redis and key prefix."""
-    monkeypatch.setenv("IMFLASK_INSTANCE_PATH", str(tmp_path / "instance"))
-    return create_app(
-        {
-            "SECRET_KEY": "unit-test-secret-that-is-long-enough-for-hs256",
-            "REDIS_URL": redis_url,
-            "REDIS_PREFIX": key_prefix,
-            "ASYNC_MODE": "threading",
-        }
-    )
+    return make_app()
 
 
 @pytest.fixture

@@ -2,25 +2,14 @@
 
 import pytest
 
-from imflask import create_app
 
 HOST_ORIGIN = "http://127.0.0.1:8123"
 
 
 @pytest.fixture
-def client(redis_url, key_prefix, tmp_path, monkeypatch):
+def client(make_app):
     """A test client of an app that lists one host origin in IMFLASK_CORS_ORIGINS."""
-    monkeypatch.setenv("IMFLASK_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(
-        {
-            "SECRET_KEY": "unit-test-secret-that-is-long-enough-for-hs256",
-            "REDIS_URL": redis_url,
-            "REDIS_PREFIX": key_prefix,
-            "ASYNC_MODE": "threading",
-            "CORS_ORIGINS": f"{HOST_ORIGIN}, http://shop.example",
-            "MAX_MESSAGE_BYTES": 2048,
-        }
-    )
+    app = make_app(CORS_ORIGINS=f"{HOST_ORIGIN}, http://shop.example", MAX_MESSAGE_BYTES=2048)
     return app.test_client()
 
 
