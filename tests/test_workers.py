@@ -1,6 +1,7 @@
 """Two server processes sharing Redis and the Socket.IO message queue."""
 
 import asyncio
+import time
 
 import pytest
 import socketio
@@ -48,7 +49,7 @@ def test_reconnect_on_other_worker_within_grace(start_server, redis_url, connect
     returning_state = None
     for _ in range(3):
         returning_state = returning.call("state")
-        asyncio.run(asyncio.sleep(1))
+        time.sleep(1)
 
     assert returning_state["conversations"] == [conversation]
 

@@ -2,7 +2,7 @@
 
 An allocation script is atomic, but the start entry, the notifications
 and the hooks that follow it are separate writes. When Redis fails between
-the two, the allocation stands and its announcement waits here until the
+the two, the allocation remains and its announcement waits here until the
 sweep succeeds in running it. The history store ignores a repeated system
 entry, so running an announcement twice stores it once.
 """
