@@ -24,11 +24,16 @@ if __name__ == "__main__":
 import logging  # noqa: E402
 
 from imflask import create_app  # noqa: E402
+from imflask.errors import ConfigError  # noqa: E402
 
 if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:
+    # A configuration mistake is the operator's to fix: say what, without a traceback.
+    raise SystemExit(f"imflask cannot start: {error}") from None
 
 if __name__ == "__main__":
     from imflask.server import serve

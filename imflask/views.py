@@ -49,6 +49,12 @@ def health():
     return jsonify({"ok": True, "redis": "ok"})
 
 
+@core.get("/favicon.ico")
+def favicon():
+    """Answer browsers' icon request with no content instead of a 404."""
+    return "", 204
+
+
 @core.get("/vendor/socket.io.min.js")
 def socketio_client():
     """Serve the pinned socket.io-client build installed by npm."""
@@ -73,7 +79,7 @@ def login():
     if request.method == "POST":
         error = _sign_in(request.form)
         if error is None:
-            return redirect(url_for("demo.chat"))
+            return redirect(url_for("demo.chat") + "#signed-in")
     return render_template("demo_login.html", error=error, roles=CHAT_ROLES, locales=SUPPORTED_LOCALES), 400 if error else 200
 
 
@@ -85,7 +91,8 @@ def chat():
 
     locale = {"locale": request.args["locale"]} if "locale" in request.args else {}
     if session["demo_role"] == "agent":
-        return redirect(url_for("webui.console", **locale))
+        # The fragment hands the token to this tab alone, never to the server's logs.
+        return redirect(url_for("webui.console", **locale) + "#token=" + session["demo_token"])
     return render_template("demo_shop.html", token=session["demo_token"], uid=session["demo_uid"])
 
 

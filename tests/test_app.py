@@ -155,9 +155,11 @@ def test_demo_login_customer_gets_widget_page(app_config):
     page = client.get("/demo/chat?locale=en")
 
     assert response.status_code == 302
+    assert response.headers["Location"] == "/demo/chat#signed-in"
     assert page.status_code == 200
     assert b"/widget/widget.js" in page.data
-    assert b'imflask.init({"locale": "en", "token": "ey' in page.data
+    assert b'"token": "ey' in page.data
+    assert b'"uid": "alice"' in page.data
 
 
 def test_demo_login_agent_goes_to_console(app_config):
@@ -166,10 +168,12 @@ def test_demo_login_agent_goes_to_console(app_config):
 
     client.post("/demo/", data={"uid": "bob", "role": "agent", "name": "Bob"})
     redirect = client.get("/demo/chat?locale=en")
-    console = client.get(redirect.headers["Location"])
+    location, _, fragment = redirect.headers["Location"].partition("#")
+    console = client.get(location)
 
     assert redirect.status_code == 302
-    assert redirect.headers["Location"] == "/console?locale=en"
+    assert location == "/console?locale=en"
+    assert decode_token(app_config["SECRET_KEY"], fragment.removeprefix("token=")).uid == "bob"
     assert console.status_code == 200
     assert b"Agent console" in console.data
     assert b'"token": "ey' in console.data

@@ -456,3 +456,36 @@ def test_connect_supervisor_refused(server):
     client.disconnect()
 
     assert client.received("connect_error")[0]["data"]["code"] == "forbidden_role"
+
+
+def test_agent_away_takes_no_new_customers(start_server, connect_client):
+    server = start_server({"RECONNECT_GRACE": 30})
+    leaving = connect_client(server, "agent-a", "agent", capacity=3)
+    first = connect_client(server, "c1", "customer")
+    first.call("consult")
+    connect_client(server, "agent-b", "agent", capacity=3)
+
+    leaving.disconnect()
+    settle(0.5)
+    later = [connect_client(server, f"c{i}", "customer").call("consult") for i in range(2, 5)]
+    returning = connect_client(server, "agent-a", "agent", capacity=3)
+
+    assert {ack["conversation"]["agent"] for ack in later} == {"agent-b"}
+    assert returning.call("state")["agent"]["available"] is True
+    assert returning.call("state")["conversations"][0]["customer"] == "c1"
+
+
+def test_release_time_equals_next_start(server, connect_client, redis_client, key_prefix):
+    connect_client(server, "agent-a", "agent", capacity=1)
+    first = connect_client(server, "c1", "customer")
+    second = connect_client(server, "c2", "customer")
+    first.call("consult")
+    second.call("consult")
+
+    first.call("close")
+    started = second.wait_for("assigned")["conversation"]
+    settle()
+    closed = [m for m in stored_messages(redis_client, key_prefix, "c1", "agent-a") if m.get("event") == "closed"]
+
+    assert len(closed) == 1
+    assert closed[0]["ts"] == started["started_at"]

@@ -487,3 +487,14 @@ def test_iter_transcripts_unsupported_store():
 
     with pytest.raises(ConfigError, match="iter_active_pairs, parse_pair_key, last_seq"):
         next(iter_transcripts(AppendOnlyStore(), TimeWindow(None, 1.0), snapshot_time=1.0))
+
+
+def test_export_output_in_missing_folder_is_one_line_error(export, tmp_path):
+    target = tmp_path / "no-such-folder" / "out.jsonl"
+
+    result = export("--output", str(target))
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--output'" in result.output
+    assert "Traceback" not in result.output
+    assert not target.parent.exists()

@@ -1,5 +1,6 @@
 """The launcher and the runtime settings it must act on."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -116,3 +117,16 @@ def test_embedded_redis_serves_a_chat(start_server, tmp_path):
     assert "started an embedded Redis" in server.log()
     assert (tmp_path / "instance").is_dir()
     assert requests.get(f"{server.url}/healthz", timeout=5).json() == {"ok": True, "redis": "ok"}
+
+
+def test_cli_without_secret_key_one_line_error(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "IMFLASK_INSTANCE_PATH": str(tmp_path)}
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+
+    result = subprocess.run(
+        [flask, "--app", "wsgi", "im", "plugins"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode != 0
+    assert "imflask cannot start: SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -175,3 +175,10 @@ def test_window_contains_is_half_open():
 
     assert window.contains(10.0)
     assert not window.contains(20.0)
+
+
+def test_stats_json_and_csv_together_rejected(stats):
+    result = stats("--json", "--csv")
+
+    assert result.exit_code == 2
+    assert "--json and --csv cannot be used together" in result.output

@@ -49,6 +49,8 @@ def export_command(since, until, agent, customer, format_name, output, redact):
             writer.close()
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {output}: {error.strerror}", param_hint="'--output'") from error
     except (ImflaskError, RedisError) as error:
         unchanged = f"; {output} was not changed" if output else ""
         raise click.ClickException(f"export failed: {error}{unchanged}. Check that Redis is reachable and retry.") from error

@@ -19,13 +19,17 @@ from imflask.stats.render import render_csv, render_json, render_table
 @click.option("--since", type=TIME, default="7d", show_default=True, help="Start of the window: 2024-12-04, 2024-12-04T08:30:00+08:00 or 7d before now.")
 @click.option("--until", type=TIME, default="now", show_default=True, help="End of the window, not included, in the same forms.")
 @uid_option("agent", "agent")
-@click.option("--json", "output_format", flag_value="json", help="Print JSON instead of a table.")
-@click.option("--csv", "output_format", flag_value="csv", help="Print CSV instead of a table.")
-def stats_command(since, until, agent, output_format):
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+def stats_command(since, until, agent, as_json, as_csv):
     """Print per-agent figures: conversations, messages, first response and reply times, duration, peak load and satisfaction.
 
     Times are in seconds. docs/statistics.md defines every figure.
     """
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv cannot be used together: choose one.")
+    output_format = "json" if as_json else "csv" if as_csv else None
+
     runtime = current_app.extensions["imflask"]
     window = build_window(since, until)
 

@@ -40,8 +40,8 @@ class Announcer:
 
         self.hook.imflask_conversation_started(conversation=data)
 
-    def closed(self, conversation, reason):
-        """Store the close entry and tell both sides why the conversation ended."""
+    def closed(self, conversation, reason, *, now=None):
+        """Store the close entry, stamped ``now`` (default: the clock), and tell both sides why it ended."""
         data = conversation.to_dict()
         entry = self.history.append_system(
             conversation.customer,
@@ -49,7 +49,7 @@ class Announcer:
             event="closed",
             conversation=data,
             reason=reason,
-            now=self.clock(),
+            now=self.clock() if now is None else now,
         )
         logger.info("conversation %s closed: reason=%s", conversation.id, reason)
 

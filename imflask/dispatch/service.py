@@ -49,7 +49,10 @@ class ChatService:
 
         if identity.is_agent:
             outcome = self.strategy.agent_online(identity.uid, capacity=self._capacity(identity), now=self.clock())
-            self.deferred.run(f"announcing assignments to agent {identity.uid}", self.announce.assigned_all, outcome.assigned)
+            assigned = list(outcome.assigned)
+            if self.presence.clear_away(identity.uid):
+                assigned += self.strategy.set_available(identity.uid, True, now=self.clock()).assigned
+            self.deferred.run(f"announcing assignments to agent {identity.uid}", self.announce.assigned_all, assigned)
 
     def disconnect(self, identity, sid):
         """Record a closed connection; the last one starts the reconnect grace period.
@@ -58,11 +61,27 @@ class ChatService:
         the user does not stay online for ever.
         """
         now = self.clock()
+        remaining = []
         self.deferred.run(
             f"recording the disconnect of uid={identity.uid} sid={sid}",
-            lambda: self.presence.disconnect(identity.uid, identity.role, now=now),
+            lambda: remaining.append(self.presence.disconnect(identity.uid, identity.role, now=now)),
         )
         logger.info("disconnected uid=%s sid=%s", identity.uid, sid)
+
+        if identity.is_agent and remaining == [0]:
+            self.deferred.run(f"pausing agent {identity.uid} while it is away", self._pause_away_agent, identity.uid)
+
+    def _pause_away_agent(self, agent):
+        """Stop giving new customers to an agent whose last connection closed; its chats stay.
+
+        The agent becomes available again when it reconnects, unless it had
+        made itself unavailable before it left.
+        """
+        state = self.strategy.agent_state(agent)
+        if state is None or not state["available"]:
+            return
+        self.presence.mark_away(agent)
+        self.strategy.set_available(agent, False, now=self.clock())
 
     @storage_guard
     def state(self, identity):
@@ -110,21 +129,24 @@ class ChatService:
 
         A customer closes its own conversation; an agent names the customer.
         """
+        now = self.clock()
         if identity.is_agent:
-            result = self.strategy.close(peer, agent=identity.uid, now=self.clock())
+            result = self.strategy.close(peer, agent=identity.uid, now=now)
             reason = "agent"
         else:
-            result = self.strategy.close(identity.uid, now=self.clock())
+            result = self.strategy.close(identity.uid, now=now)
             reason = "customer"
 
-        self._announce_close(result, reason)
+        self._announce_close(result, reason, now)
 
-    def _announce_close(self, result, reason):
-        self.deferred.run(f"announcing the close ({reason})", self._publish_close, result, reason)
+    def _announce_close(self, result, reason, now):
+        self.deferred.run(f"announcing the close ({reason})", self._publish_close, result, reason, now)
 
-    def _publish_close(self, result, reason):
+    def _publish_close(self, result, reason, now):
+        # The close entry carries the time of the release, which is also the
+        # start time of any conversation the release let the queue start.
         if result.conversation is not None:
-            self.announce.closed(result.conversation, reason)
+            self.announce.closed(result.conversation, reason, now=now)
         self.announce.assigned_all(result.assigned)
         if result.left_queue and not result.assigned:
             self.announce.queue_positions()
@@ -219,20 +241,22 @@ class ChatService:
 
     def agent_lost(self, agent):
         """Take an agent out of the tiers; its customers go to the queue head."""
-        result = self.strategy.agent_lost(agent, now=self.clock())
-        self.deferred.run(f"announcing the loss of agent {agent}", self._publish_lost, result)
+        now = self.clock()
+        result = self.strategy.agent_lost(agent, now=now)
+        self.deferred.run(f"announcing the loss of agent {agent}", self._publish_lost, result, now)
 
-    def _publish_lost(self, result):
+    def _publish_lost(self, result, now):
         for conversation in result.closed:
-            self.announce.closed(conversation, "agent_lost")
+            self.announce.closed(conversation, "agent_lost", now=now)
         self.announce.assigned_all(result.assigned)
         if result.requeued:
             self.announce.queue_positions()
 
     def customer_timed_out(self, customer):
         """End a customer's conversation, or its place in the queue, after the grace period."""
-        result = self.strategy.close(customer, now=self.clock())
-        self._announce_close(result, "timeout")
+        now = self.clock()
+        result = self.strategy.close(customer, now=now)
+        self._announce_close(result, "timeout", now)
 
     def drain_queue(self):
         """Assign waiting customers to free agents: a safety net for missed drains."""

@@ -30,6 +30,7 @@ class PresenceTracker:
         base = f"{prefix}:{{presence}}"
         self.online_key = f"{base}:online"
         self.workers_key = f"{base}:workers"
+        self.away_key = f"{base}:away"
         self.offline_keys = {"agent": f"{base}:offline:agent", "customer": f"{base}:offline:customer"}
         self._worker_base = f"{base}:worker:"
 
@@ -91,6 +92,14 @@ class PresenceTracker:
     def offline_since(self, role, uid):
         """Return when ``uid`` went offline, or None when it is online or unknown."""
         return self.redis.zscore(self.offline_keys[role], uid)
+
+    def mark_away(self, uid):
+        """Remember that ``uid`` was made unavailable because its last connection closed."""
+        self.redis.sadd(self.away_key, uid)
+
+    def clear_away(self, uid):
+        """Forget the away mark of ``uid``; return whether it was set."""
+        return bool(self.redis.srem(self.away_key, uid))
 
     def stop(self):
         """Withdraw this worker's heartbeat so the sweep reaps its counts at once."""

@@ -27,8 +27,10 @@
   var audio = null;
   var clock = new Intl.DateTimeFormat(page.locale === "en" ? "en" : "zh-CN", { hour: "2-digit", minute: "2-digit" });
 
-  // The token comes from the demo sign-in, else from #token=… (kept for
-  // reloads of this tab, then removed from the address bar).
+  // The token comes from #token=… (kept in this tab's sessionStorage for
+  // reloads, then removed from the address bar), else from the stored one,
+  // else from the page. The stored token wins over the page's so that two
+  // tabs of one browser keep their own demo users across reloads.
   function readToken() {
     var fragment = new URLSearchParams(global.location.hash.slice(1));
     var token = fragment.get("token");
@@ -37,7 +39,11 @@
       global.history.replaceState(null, "", global.location.pathname + global.location.search);
       return token;
     }
-    return page.token || rememberedToken();
+    var token = rememberedToken() || page.token;
+    if (token) {
+      rememberToken(token);
+    }
+    return token;
   }
 
   function rememberToken(token) {
