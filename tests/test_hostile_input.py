@@ -182,6 +182,8 @@ def run_script(server, corpus=None):
     finally:
         for client in (agent, customer, other):
             client.disconnect()
+    # The agent's last disconnect pauses it for new customers: let that land.
+    settle(0.5)
     return mismatches
 
 
