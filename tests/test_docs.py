@@ -27,7 +27,18 @@ def test_protocol_documents_error_code(code):
     assert f"| `{code}` |" in read_doc("protocol.md")
 
 
-@pytest.mark.parametrize("event", ["consult", "message", "close", "history", "typing", "status", "state", "rate"])
+def handled_client_events():
+    """Return the client events imflask/events.py registers."""
+    path = os.path.join(os.path.dirname(DOCS), "imflask", "events.py")
+    with open(path, encoding="utf-8") as handle:
+        return re.findall(r'@client_event\("([a-z_]+)"\)', handle.read())
+
+
+def test_handled_events_found():
+    assert {"consult", "message", "close", "history", "typing", "status", "state"} <= set(handled_client_events())
+
+
+@pytest.mark.parametrize("event", handled_client_events())
 def test_protocol_documents_client_event(event):
     assert re.search(rf"^\| `{event}` \|", read_doc("protocol.md"), re.MULTILINE)
 
