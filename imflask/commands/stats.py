@@ -28,7 +28,11 @@ def stats_command(since, until, agent, as_json, as_csv):
     """
     if as_json and as_csv:
         raise click.UsageError("--json and --csv cannot be used together: choose one.")
-    output_format = "json" if as_json else "csv" if as_csv else None
+    output_format = None
+    if as_json:
+        output_format = "json"
+    elif as_csv:
+        output_format = "csv"
 
     runtime = current_app.extensions["imflask"]
     window = build_window(since, until)
