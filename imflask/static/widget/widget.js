@@ -262,6 +262,12 @@
       ui.launcher.addEventListener("click", function () { widget.setOpen(!widget.prefs.open, true); });
       ui.minimize.addEventListener("click", function () { widget.setOpen(false, true); });
       ui.window.addEventListener("keydown", function (event) { widget.onKeydown(event); });
+      // A button that re-renders away leaves focus on the page body; Escape
+      // there still closes the open window, but never leaves a host page's field.
+      document.addEventListener("keydown", function (event) {
+        var idle = !document.activeElement || document.activeElement === document.body;
+        if (idle && widget.prefs.open) { widget.onKeydown(event); }
+      });
       ui.consult.addEventListener("click", function () { widget.consult(); });
       ui.restart.addEventListener("click", function () { widget.consult(); });
       ui.leave.addEventListener("click", function () { widget.endConversation(); });
