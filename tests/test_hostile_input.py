@@ -247,35 +247,13 @@ def raw_socketio(server, token):
     return connection
 
 
-def test_deeply_nested_payload_server_survives(server):
+def send_raw_packet(server, packet, max_frames=10):
+    """Send one raw Socket.IO packet as a customer; return the frames received until the socket closes."""
     connection = raw_socketio(server, server.token(CUSTOMER, "customer"))
-    depth = 5000
-    nested = "[" * depth + "]" * depth
-
-    connection.send('421["message",{"to":"agent-a","body":' + nested + "}]")
-    try:
-        reply = connection.recv()
-    except (websocket.WebSocketException, OSError):
-        reply = None
-    finally:
-        connection.shutdown()
-    survivor = ChatClient(server.url, server.token("c2", "customer"))
-
-    try:
-        assert survivor.call("state")["ok"] is True
-    finally:
-        survivor.disconnect()
-    assert reply is None or '"invalid_payload"' in reply
-
-
-def test_oversized_packet_drops_connection_server_survives(server):
-    connection = raw_socketio(server, server.token(CUSTOMER, "customer"))
-    huge = "x" * 200_000
-
-    connection.send('421["message",{"to":"agent-a","body":"' + huge + '"}]')
+    connection.send(packet)
     frames = []
     try:
-        while len(frames) < 10:
+        while len(frames) < max_frames:
             frame = connection.recv()
             if not frame:
                 break
@@ -284,12 +262,34 @@ def test_oversized_packet_drops_connection_server_survives(server):
         pass
     finally:
         connection.shutdown()
-    survivor = ChatClient(server.url, server.token("c2", "customer"))
+    return frames
 
+
+def new_client_state_ok(server):
+    """Return whether a fresh client still gets an ok ``state`` ack from ``server``."""
+    survivor = ChatClient(server.url, server.token("c2", "customer"))
     try:
-        assert survivor.call("state")["ok"] is True
+        return survivor.call("state")["ok"] is True
     finally:
         survivor.disconnect()
+
+
+def test_deeply_nested_payload_server_survives(server):
+    depth = 5000
+    nested = "[" * depth + "]" * depth
+
+    frames = send_raw_packet(server, '421["message",{"to":"agent-a","body":' + nested + "}]", max_frames=1)
+
+    assert new_client_state_ok(server)
+    assert frames == [] or '"invalid_payload"' in frames[0]
+
+
+def test_oversized_packet_drops_connection_server_survives(server):
+    huge = "x" * 200_000
+
+    frames = send_raw_packet(server, '421["message",{"to":"agent-a","body":"' + huge + '"}]')
+
+    assert new_client_state_ok(server)
     assert not any(frame.startswith("431") for frame in frames)
 
 
