@@ -32,7 +32,7 @@ if not logging.getLogger().handlers:
 try:
     app = create_app()
 except ConfigError as error:
-    # A configuration mistake is the operator's to fix: say what, without a traceback.
+    # A configuration mistake is the operator's to fix: report it in one line, without a traceback.
     raise SystemExit(f"imflask cannot start: {error}") from None
 
 if __name__ == "__main__":

@@ -196,7 +196,7 @@ class ServerUnderTest:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.kind} server did not answer on {self.url} within {START_TIMEOUT} s:\n{self.log()}")
+        raise RuntimeError(f"{self.kind} server did not respond on {self.url} within {START_TIMEOUT} s:\n{self.log()}")
 
     def stop(self):
         """Stop the process with SIGTERM, then SIGKILL after 10 seconds."""

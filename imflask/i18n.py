@@ -7,7 +7,7 @@ else the handshake's Accept-Language. A page uses ``?locale=``, then the
 ``IMFLASK_DEFAULT_LOCALE``.
 
 Babel spells Simplified Chinese ``zh_Hans_CN``, so that is the name of its
-catalog folder under translations/, while settings and clients say ``zh_CN``.
+catalog folder under translations/, while settings and clients use ``zh_CN``.
 """
 
 from flask import current_app, request

@@ -1,4 +1,4 @@
-"""Who is on the other end of a connection."""
+"""Identities of authenticated users and the rules for uids."""
 
 from dataclasses import dataclass
 

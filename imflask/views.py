@@ -51,7 +51,7 @@ def health():
 
 @core.get("/favicon.ico")
 def favicon():
-    """Answer browsers' icon request with no content instead of a 404."""
+    """Return 204 No Content for the browser's icon request instead of a 404."""
     return "", 204
 
 

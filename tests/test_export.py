@@ -489,7 +489,7 @@ def test_iter_transcripts_unsupported_store():
         next(iter_transcripts(AppendOnlyStore(), TimeWindow(None, 1.0), snapshot_time=1.0))
 
 
-def test_export_output_in_missing_folder_is_one_line_error(export, tmp_path):
+def test_export_output_missing_folder_rejected(export, tmp_path):
     target = tmp_path / "no-such-folder" / "out.jsonl"
 
     result = export("--output", str(target))

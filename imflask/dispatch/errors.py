@@ -49,7 +49,7 @@ def storage_guard(method):
             allowed, suppressed = _failures.allow()
             if allowed:
                 logger.error(
-                    "storage failed during %s for uid=%s: %s; the client is told to retry "
+                    "storage failed during %s for uid=%s: %s; the client receives unavailable and may retry "
                     "(%d similar failures not logged since the last line)",
                     method.__name__,
                     identity.uid,

@@ -710,7 +710,9 @@
       var message = item.message;
       var strings = this.options.strings;
       var mine = message.type === "text" && message.from === this.options.session.uid();
-      node.className = "msg " + (message.type === "system" ? "system" : mine ? "mine" : "theirs");
+      var side = mine ? "mine" : "theirs";
+      if (message.type === "system") { side = "system"; }
+      node.className = "msg " + side;
       node.dataset.key = item.key;
       if (message.seq) { node.dataset.seq = String(message.seq); }
       node.firstChild.textContent = text;
@@ -720,7 +722,11 @@
       time.dateTime = date.toISOString();
       time.textContent = this.clock.format(date);
 
-      var state = mine ? item.state || (message.seq <= timeline.deliveredSeq ? "delivered" : "sent") : "";
+      var state = "";
+      if (mine) {
+        var receipt = message.seq <= timeline.deliveredSeq ? "delivered" : "sent";
+        state = item.state || receipt;
+      }
       var label = node.querySelector(".state");
       label.dataset.state = state;
       label.textContent = state ? strings["state_" + state] : "";
