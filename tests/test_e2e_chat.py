@@ -1,12 +1,12 @@
 """End to end: ``python wsgi.py`` on a loopback port, real Redis, websocket clients."""
 
-import json
 import time
 
 import jwt
 import pytest
 import socketio
 
+from plugins.redis_history import stored_form
 from tests.harness import TEST_SECRET, ChatClient, settle
 
 pytestmark = pytest.mark.timeout(60)
@@ -23,7 +23,8 @@ def stored_messages(redis_client, prefix, a, b):
     lo, hi = sorted([a, b])
     key = f"{prefix}:h:{len(lo)}:{lo}:{hi}"
     fields = redis_client.hgetall(key)
-    return [json.loads(value) for name, value in fields.items() if name.startswith("m:")]
+    entries = [(int(name[2:]), value) for name, value in fields.items() if name.startswith("m:")]
+    return stored_form.decode_messages(lo, hi, entries)
 
 
 def test_pool_three_agents_ten_customers(server, connect_client):

@@ -1,8 +1,10 @@
 """Tests of the Redis history store against a real Redis server."""
 
+import itertools
 import json
 import math
 import socket
+import zlib
 
 import pluggy
 import pytest
@@ -33,10 +35,10 @@ def message_fields(redis_client, key):
     return [field for field in redis_client.hkeys(key) if field.startswith("m:")]
 
 
-def append_many(store, count, *, start=T0):
+def append_many(store, count, *, start=T0, padding=""):
     for index in range(count):
         sender, recipient = (CUSTOMER, AGENT) if index % 2 == 0 else (AGENT, CUSTOMER)
-        store.append(sender, recipient, f"message {index + 1}", now=start + index)
+        store.append(sender, recipient, f"message {index + 1}{padding}", now=start + index)
 
 
 def seqs(messages):
@@ -168,12 +170,32 @@ def test_append_returns_message_shape(store):
     }
 
 
-def test_append_stores_compact_json(store, redis_client):
-    stored = store.append(CUSTOMER, AGENT, "你好", now=T0)
+def test_append_stores_short_form(store, redis_client):
+    # AGENT sorts before CUSTOMER, so the customer is side 1 and the agent side 0.
+    store.append(CUSTOMER, AGENT, "你好", now=T0)
+    store.append(AGENT, CUSTOMER, "hi", now=T0 + 1, client_msg_id="a-1")
+    store.append_system(CUSTOMER, AGENT, event="started", conversation=conversation(), now=T0 + 2)
 
-    raw = redis_client.hget(store.pair_key(CUSTOMER, AGENT), "m:1")
+    raw = redis_client.hmget(store.pair_key(CUSTOMER, AGENT), ["m:1", "m:2", "m:3"])
 
-    assert raw == json.dumps(stored.message, ensure_ascii=False, separators=(",", ":"))
+    assert raw[0] == '1,"body":"你好","ts":1733340000.0,"client_msg_id":null}'
+    assert raw[1] == '0,"body":"hi","ts":1733340001.0,"client_msg_id":"a-1"}'
+    assert raw[2] == (
+        's,"body":"","ts":1733340002.0,"client_msg_id":null,"event":"started",'
+        '"conversation":{"id":"conv-1","customer":"cust:1","agent":"agent:1","started_at":1733340000.0}}'
+    )
+
+
+def test_read_rebuilds_message_json(store):
+    stored = store.append(CUSTOMER, AGENT, "你好", now=T0, client_msg_id="c1")
+
+    [message] = store.read(CUSTOMER, AGENT)
+
+    assert json.dumps(message, ensure_ascii=False, separators=(",", ":")) == (
+        '{"seq":1,"type":"text","from":"cust:1","to":"agent:1","body":"你好",'
+        '"ts":1733340000.0,"client_msg_id":"c1"}'
+    )
+    assert message == stored.message
 
 
 @pytest.mark.parametrize("now", [math.nan, math.inf])
@@ -187,6 +209,289 @@ def test_append_rejects_non_finite_ts(store, now):
 def test_append_rejects_non_str_body(store):
     with pytest.raises(TypeError):
         store.append(CUSTOMER, AGENT, b"bytes", now=T0)
+
+
+# -- append: client id window --------------------------------------------------
+
+
+def test_same_id_both_senders_apart(store):
+    from_customer = store.append(CUSTOMER, AGENT, "from customer", now=T0, client_msg_id="same")
+    from_agent = store.append(AGENT, CUSTOMER, "from agent", now=T0 + 1, client_msg_id="same")
+
+    customer_retry = store.append(CUSTOMER, AGENT, "retry", now=T0 + 2, client_msg_id="same")
+    agent_retry = store.append(AGENT, CUSTOMER, "retry", now=T0 + 3, client_msg_id="same")
+
+    assert customer_retry == redis_history.StoredMessage(message=from_customer.message, duplicate=True)
+    assert agent_retry == redis_history.StoredMessage(message=from_agent.message, duplicate=True)
+    assert store.last_seq(CUSTOMER, AGENT) == 2
+
+
+@pytest.fixture
+def small_window_store(redis_client, key_prefix):
+    """A history store that deduplicates the last 3 client ids of each sender, in one bucket."""
+    return RedisHistoryStore(redis_client, prefix=key_prefix, ttl=TTL, client_id_window=3)
+
+
+def append_with_ids(store, count, *, sender=CUSTOMER, recipient=AGENT):
+    """Append ``count`` messages from ``sender`` with client ids id-0, id-1 and so on."""
+    for index in range(count):
+        store.append(sender, recipient, f"message {index}", now=T0 + index, client_msg_id=f"id-{index}")
+
+
+def test_client_id_window_dedupes_inside(small_window_store):
+    store = small_window_store
+    first = store.append(CUSTOMER, AGENT, "one", now=T0, client_msg_id="id-1")
+    store.append(CUSTOMER, AGENT, "two", now=T0 + 1, client_msg_id="id-2")
+    store.append(CUSTOMER, AGENT, "three", now=T0 + 2, client_msg_id="id-3")
+
+    retry = store.append(CUSTOMER, AGENT, "one again", now=T0 + 3, client_msg_id="id-1")
+
+    assert retry.duplicate is True
+    assert retry.message == first.message
+    assert store.last_seq(CUSTOMER, AGENT) == 3
+
+
+def test_client_id_window_keeps_last_ids(small_window_store):
+    store = small_window_store
+    append_with_ids(store, 7)
+
+    retries = [store.append(CUSTOMER, AGENT, "retry", now=T0 + 10, client_msg_id=f"id-{index}") for index in (4, 5, 6)]
+
+    assert [retry.duplicate for retry in retries] == [True, True, True]
+    assert [retry.message["seq"] for retry in retries] == [5, 6, 7]
+    assert store.last_seq(CUSTOMER, AGENT) == 7
+
+
+def test_client_id_window_reuse_beyond(small_window_store):
+    store = small_window_store
+    append_with_ids(store, 7)
+
+    reused = store.append(CUSTOMER, AGENT, "reused id", now=T0 + 10, client_msg_id="id-3")
+    retry = store.append(CUSTOMER, AGENT, "retry of reused", now=T0 + 11, client_msg_id="id-3")
+
+    assert reused.duplicate is False
+    assert reused.message["seq"] == 8
+    assert reused.message["body"] == "reused id"
+    assert retry.duplicate is True
+    assert retry.message == reused.message
+
+
+def test_client_id_window_boundary(small_window_store):
+    store = small_window_store
+    append_with_ids(store, 3)
+
+    oldest_retry = store.append(CUSTOMER, AGENT, "retry", now=T0 + 10, client_msg_id="id-0")
+    store.append(CUSTOMER, AGENT, "fourth", now=T0 + 11, client_msg_id="id-3")
+    oldest_reused = store.append(CUSTOMER, AGENT, "reused", now=T0 + 12, client_msg_id="id-0")
+
+    assert oldest_retry.duplicate is True
+    assert oldest_reused.duplicate is False
+    assert oldest_reused.message["seq"] == 5
+
+
+def test_client_id_window_per_sender(small_window_store):
+    store = small_window_store
+    agent_first = store.append(AGENT, CUSTOMER, "agent message", now=T0, client_msg_id="agent-1")
+    append_with_ids(store, 10)
+
+    retry = store.append(AGENT, CUSTOMER, "agent retry", now=T0 + 20, client_msg_id="agent-1")
+
+    assert retry.duplicate is True
+    assert retry.message == agent_first.message
+
+
+def test_client_id_window_fields_bounded(small_window_store, redis_client):
+    store = small_window_store
+    append_with_ids(store, 10)
+
+    fields = redis_client.hgetall(store.pair_key(CUSTOMER, AGENT))
+
+    # CUSTOMER sorts after AGENT, so its ids are on side 1. Each entry is the
+    # id, its seq and its number among the sender's ids.
+    assert fields["r:1"] == "10"
+    assert fields["r:1:0"] == "\x1eid-7\x1f8\x1f8\x1eid-8\x1f9\x1f9\x1eid-9\x1f10\x1f10"
+    assert sorted(name for name in fields if not name.startswith("m:")) == ["r:1", "r:1:0", "seq"]
+
+
+def test_client_id_window_default_keeps_256(store, redis_client):
+    append_with_ids(store, 300)
+
+    inside = store.append(CUSTOMER, AGENT, "retry", now=T0 + 400, client_msg_id="id-44")
+    beyond = store.append(CUSTOMER, AGENT, "reused", now=T0 + 401, client_msg_id="id-43")
+    fields = redis_client.hgetall(store.pair_key(CUSTOMER, AGENT))
+    buckets = [name for name in fields if name.startswith("r:1:")]
+    entries = sum(fields[name].count("\x1e") for name in buckets)
+
+    assert inside.duplicate is True
+    assert inside.message["seq"] == 45
+    assert beyond.duplicate is False
+    assert beyond.message["seq"] == 301
+    assert len(buckets) == 8
+    assert 257 <= entries < 301
+
+
+def ids_in_bucket(bucket, buckets, count):
+    """Return ``count`` client ids that the store puts in ``bucket`` of ``buckets``."""
+    found = []
+    for index in itertools.count():
+        client_msg_id = f"id-{index}"
+        if zlib.crc32(client_msg_id.encode("utf-8")) % buckets == bucket:
+            found.append(client_msg_id)
+        if len(found) == count:
+            return found
+
+
+def test_client_id_window_stale_bucket_entry(redis_client, key_prefix):
+    # A window of 33 ids spreads them over 2 buckets of 32.
+    store = RedisHistoryStore(redis_client, prefix=key_prefix, ttl=TTL, client_id_window=33)
+    [old_id] = ids_in_bucket(0, 2, 1)
+    store.append(CUSTOMER, AGENT, "old", now=T0, client_msg_id=old_id)
+    for index, client_msg_id in enumerate(ids_in_bucket(1, 2, 33)):
+        store.append(CUSTOMER, AGENT, f"message {index}", now=T0 + 1 + index, client_msg_id=client_msg_id)
+
+    # Bucket 0 was not written since, so it still has the entry, but 33 newer ids make it too old.
+    assert old_id in redis_client.hget(store.pair_key(CUSTOMER, AGENT), "r:1:0")
+    reused = store.append(CUSTOMER, AGENT, "reused", now=T0 + 50, client_msg_id=old_id)
+
+    assert reused.duplicate is False
+    assert reused.message["seq"] == 35
+    assert redis_client.hget(store.pair_key(CUSTOMER, AGENT), "r:1:0") == f"\x1e{old_id}\x1f35\x1f35"
+
+
+def test_client_id_window_shared_by_stores(redis_client, key_prefix):
+    first_worker = RedisHistoryStore(redis_client, prefix=key_prefix, ttl=TTL)
+    second_worker = RedisHistoryStore(redis_client, prefix=key_prefix, ttl=TTL)
+    stored = [first_worker.append(CUSTOMER, AGENT, "hello", now=T0 + n, client_msg_id=f"w-{n}") for n in range(20)]
+
+    retries = [second_worker.append(CUSTOMER, AGENT, "retry", now=T0 + 50, client_msg_id=f"w-{n}") for n in range(20)]
+
+    assert all(retry.duplicate for retry in retries)
+    assert [retry.message for retry in retries] == [stored_message.message for stored_message in stored]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("ab", "a"), ("a", "ab"), ("ab", "b"), ("x%d.*[", "x1"), ("1", "11"), ("客服-1", "服-1")],
+)
+def test_client_id_window_matches_whole_id(small_window_store, first, second):
+    store = small_window_store
+    store.append(CUSTOMER, AGENT, "first", now=T0, client_msg_id=first)
+
+    other = store.append(CUSTOMER, AGENT, "second", now=T0 + 1, client_msg_id=second)
+    retry = store.append(CUSTOMER, AGENT, "retry", now=T0 + 2, client_msg_id=first)
+
+    assert other.duplicate is False
+    assert retry.duplicate is True
+    assert retry.message["body"] == "first"
+
+
+@pytest.mark.parametrize("client_msg_id", ["", "a\x1eb", "a\x1fb", "\x1e"])
+def test_append_rejects_separator_client_id(store, client_msg_id):
+    with pytest.raises(ValueError):
+        store.append(CUSTOMER, AGENT, "hello", now=T0, client_msg_id=client_msg_id)
+
+    assert store.last_seq(CUSTOMER, AGENT) == 0
+
+
+def test_append_rejects_non_str_client_id(store):
+    with pytest.raises(TypeError):
+        store.append(CUSTOMER, AGENT, "hello", now=T0, client_msg_id=7)
+
+
+@pytest.mark.parametrize("window", [0, -1, 10001, 2.5, "256", True])
+def test_store_rejects_invalid_client_id_window(redis_client, key_prefix, window):
+    with pytest.raises(ValueError):
+        RedisHistoryStore(redis_client, prefix=key_prefix, ttl=TTL, client_id_window=window)
+
+
+# -- pairs written with whole JSON and c: fields --------------------------------
+
+
+def whole_json(message):
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.fixture
+def whole_json_pair(store, redis_client):
+    """A pair hash as the store wrote it with whole JSON values and a c: field per client id.
+
+    Returns the two stored messages: a text with client id "old-1" from the
+    customer (side 1) and a started entry.
+    """
+    text = {
+        "seq": 1,
+        "type": "text",
+        "from": CUSTOMER,
+        "to": AGENT,
+        "body": "stored before",
+        "ts": T0,
+        "client_msg_id": "old-1",
+    }
+    started = {
+        "seq": 2,
+        "type": "system",
+        "from": None,
+        "to": None,
+        "body": "",
+        "ts": T0 + 1,
+        "client_msg_id": None,
+        "event": "started",
+        "conversation": conversation(),
+    }
+    redis_client.hset(
+        store.pair_key(CUSTOMER, AGENT),
+        mapping={
+            "seq": 2,
+            "m:1": whole_json(text),
+            "c:1:old-1": 1,
+            "m:2": whole_json(started),
+            "e:started:conv-1": 2,
+        },
+    )
+    return text, started
+
+
+def test_whole_json_pair_read_with_new_messages(store, whole_json_pair):
+    text, started = whole_json_pair
+
+    new = store.append(AGENT, CUSTOMER, "stored after", now=T0 + 2, client_msg_id="new-1")
+
+    assert new.message["seq"] == 3
+    assert store.read(CUSTOMER, AGENT) == [text, started, new.message]
+    assert store.read(AGENT, CUSTOMER, before=3, limit=1) == [started]
+
+
+def test_whole_json_pair_old_client_id_dedupes(store, whole_json_pair):
+    text, _ = whole_json_pair
+
+    retry = store.append(CUSTOMER, AGENT, "retry", now=T0 + 5, client_msg_id="old-1")
+    other_sender = store.append(AGENT, CUSTOMER, "same id", now=T0 + 6, client_msg_id="old-1")
+
+    assert retry == redis_history.StoredMessage(message=text, duplicate=True)
+    assert other_sender.duplicate is False
+    assert other_sender.message["seq"] == 3
+
+
+def test_whole_json_pair_old_id_beyond_window(redis_client, key_prefix, whole_json_pair):
+    text, _ = whole_json_pair
+    store = RedisHistoryStore(redis_client, prefix=key_prefix, ttl=TTL, client_id_window=2)
+    for index in range(3):
+        store.append(CUSTOMER, AGENT, f"message {index}", now=T0 + 2 + index, client_msg_id=f"id-{index}")
+
+    retry = store.append(CUSTOMER, AGENT, "retry", now=T0 + 9, client_msg_id="old-1")
+
+    assert retry.duplicate is True
+    assert retry.message == text
+
+
+def test_whole_json_pair_system_entry(store, whole_json_pair):
+    _, started = whole_json_pair
+
+    again = store.append_system(CUSTOMER, AGENT, event="started", conversation=conversation(), now=T0 + 9)
+
+    assert store.find_system_entry(AGENT, CUSTOMER, event="started", conversation_id="conv-1") == started
+    assert again == started
+    assert store.last_seq(CUSTOMER, AGENT) == 2
 
 
 # -- append: content ------------------------------------------------------------
@@ -376,14 +681,14 @@ def test_read_rejects_invalid_before(store, before):
 
 
 def test_read_order_after_hash_table_conversion(store, redis_client):
-    append_many(store, 150)
+    append_many(store, 150, padding=" " + "x" * 80)
 
-    # Past 128 fields or 64-byte values (Redis 7 defaults), Redis stores the hash
-    # as a hash table, whose HGETALL order is not insertion order.
+    # Past hash-max-listpack-value bytes in a value (64 by default in Redis 7),
+    # Redis stores the hash as a hash table, whose HGETALL order is not insertion order.
     assert redis_client.object("encoding", store.pair_key(CUSTOMER, AGENT)) == "hashtable"
     assert seqs(store.read(CUSTOMER, AGENT, limit=1000)) == list(range(1, 151))
     assert seqs(store.read(CUSTOMER, AGENT, before=100, limit=60)) == list(range(40, 100))
-    assert store.read(CUSTOMER, AGENT, limit=1)[0]["body"] == "message 150"
+    assert store.read(CUSTOMER, AGENT, limit=1)[0]["body"] == "message 150 " + "x" * 80
 
 
 # -- activity index -------------------------------------------------------------

@@ -12,6 +12,12 @@ PAIR_TAG = "h"
 # append.lua builds the "seq" and "m:<seq>" field names itself, so change both together.
 SEQ_FIELD = "seq"
 
+# Separators in a bucket of recent client ids. Each entry is ENTRY_START, the
+# client id, ID_END, the seq, ID_END and the entry's number, so a client id
+# must contain neither.
+ENTRY_START = "\x1e"
+ID_END = "\x1f"
+
 
 def normalize_uid(uid):
     """Return ``uid`` as a non-empty str, converting an int to its decimal string.
@@ -76,12 +82,30 @@ def message_field(seq):
 
 
 def client_id_field(side, client_msg_id):
-    """Return the hash field that maps a sender's client_msg_id to its seq.
+    """Return the hash field that mapped a sender's client_msg_id to its seq.
 
     ``side`` is 0 when the sender is the lower uid of the pair and 1 otherwise,
-    so the two senders of a pair may reuse the same client id.
+    so the two senders of a pair may reuse the same client id. The store no
+    longer writes these fields but still reads them, so that messages stored
+    with them are still deduplicated until the pair hash expires.
     """
     return f"c:{side}:{client_msg_id}"
+
+
+def client_id_counter_field(side):
+    """Return the hash field that counts the client ids one sender has stored.
+
+    ``side`` is 0 when the sender is the lower uid of the pair and 1 otherwise.
+    """
+    return f"r:{side}"
+
+
+def recent_client_ids_field(side, bucket):
+    """Return the hash field with one bucket of a sender's recent client ids and their seqs.
+
+    append.lua describes the value format.
+    """
+    return f"r:{side}:{bucket}"
 
 
 def system_event_field(event, conversation_id):

@@ -4,9 +4,16 @@ Each pair hash (see :mod:`plugins.redis_history.keys`) contains:
 
 - ``seq``: the last sequence number given out in the pair, in both
   directions and for system entries alike;
-- ``m:<seq>``: the message M with that seq, as compact JSON;
-- ``c:<side>:<client_msg_id>`` and ``e:<event>:<conversation id>``: the seq
-  stored for a client id or a system event, so a retry stores nothing new.
+- ``m:<seq>``: the message M with that seq, in the short form described in
+  :mod:`plugins.redis_history.stored_form`, or as the compact JSON of M;
+- ``r:<side>`` and ``r:<side>:<bucket>``: the number of client ids that one
+  sender has stored, and its latest client ids with their seqs, spread over
+  buckets by a hash of the id (side 0 is the lower uid of the pair, 1 the
+  higher). A retry among the last ``client_id_window`` ids stores nothing new;
+- ``e:<event>:<conversation id>``: the seq of a system event, so a repeated
+  event stores nothing new;
+- ``c:<side>:<client_msg_id>``: the seq of a client id, one field per
+  message. The store no longer writes these fields, but it still reads them.
 
 Every write sets the hash to expire ``ttl`` seconds later. The sorted set
 ``{prefix}:activity`` scores each pair key by its last message time, for
@@ -16,17 +23,24 @@ export and statistics, and loses entries older than ``ttl`` on every write.
 import contextlib
 import dataclasses
 import importlib.resources
-import json
 import logging
+import zlib
 
 import redis
 
 from imflask.errors import ImflaskError
-from plugins.redis_history import keys
+from plugins.redis_history import keys, stored_form
 
 logger = logging.getLogger(__name__)
 
 MAX_READ_LIMIT = 1000
+# After a reconnect the widget and the console (session.js) resend only the
+# outbox messages that got no ack, so a retry carries one of the sender's latest ids.
+DEFAULT_CLIENT_ID_WINDOW = 256
+MAX_CLIENT_ID_WINDOW = 10000
+# append.lua reads and rewrites the bucket of one client id per message, so
+# smaller buckets copy fewer bytes into Lua but need more hash fields.
+CLIENT_IDS_PER_BUCKET = 32
 SYSTEM_EVENTS = ("started", "closed", "rated")
 CONVERSATION_FIELDS = ("id", "customer", "agent", "started_at")
 
@@ -39,16 +53,6 @@ class StoredMessage:
 
     message: dict
     duplicate: bool
-
-
-def encode_message_tail(fields):
-    """Return the compact JSON of ``fields`` with its opening brace replaced by a comma.
-
-    append.lua puts ``{"seq":<n>`` in front, which gives the JSON of the whole
-    message. Raises ValueError for NaN or infinite numbers.
-    """
-    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return "," + text[1:]
 
 
 @contextlib.contextmanager
@@ -70,6 +74,23 @@ def check_read_window(before, limit):
         raise ValueError(f"limit must be an int, got {limit!r}")
     if not 1 <= limit <= MAX_READ_LIMIT:
         raise ValueError(f"limit must be from 1 to {MAX_READ_LIMIT}, got {limit}")
+
+
+def check_client_msg_id(client_msg_id):
+    """Raise unless ``client_msg_id`` is None or a non-empty str without the separators of append.lua.
+
+    Raises TypeError for a value that is not a str and ValueError for "" or
+    an id with U+001E or U+001F. The protocol allows only printable
+    characters, which excludes both.
+    """
+    if client_msg_id is None:
+        return
+    if not isinstance(client_msg_id, str):
+        raise TypeError(f"client_msg_id must be a str or None, got {type(client_msg_id).__name__}")
+    if not client_msg_id:
+        raise ValueError("client_msg_id must not be empty")
+    if keys.ENTRY_START in client_msg_id or keys.ID_END in client_msg_id:
+        raise ValueError(f"client_msg_id must not contain U+001E or U+001F, got {client_msg_id!r}")
 
 
 def check_system_entry(event, conversation, reason, rating=None):
@@ -102,15 +123,26 @@ class RedisHistoryStore:
 
     ``redis`` must be a client created with ``decode_responses=True``. Methods
     raise ImflaskError("unavailable") when Redis cannot be reached.
+
+    A ``client_msg_id`` deduplicates a retry while it is among the last
+    ``client_id_window`` client ids that its sender stored in the pair (256
+    by default, at most MAX_CLIENT_ID_WINDOW). An older id is stored again
+    as a new message. Ids that the store wrote as ``c:`` fields, before it
+    kept this window, deduplicate without a bound until the pair hash expires.
     """
 
-    def __init__(self, redis, *, prefix="im", ttl=2592000):
+    def __init__(self, redis, *, prefix="im", ttl=2592000, client_id_window=DEFAULT_CLIENT_ID_WINDOW):
         if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1:
             raise ValueError(f"ttl must be a positive int of seconds, got {ttl!r}")
+        window = client_id_window
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= MAX_CLIENT_ID_WINDOW:
+            raise ValueError(f"client_id_window must be an int from 1 to {MAX_CLIENT_ID_WINDOW}, got {window!r}")
 
         self._redis = redis
         self._prefix = prefix
         self._ttl = ttl
+        self._client_id_window = window
+        self._client_id_buckets = -(-window // CLIENT_IDS_PER_BUCKET)
         self._activity_key = keys.activity_key(prefix)
         self._append_script = redis.register_script(_APPEND_LUA)
 
@@ -140,30 +172,37 @@ class RedisHistoryStore:
     def append(self, sender, recipient, body, *, now, client_msg_id=None):
         """Store a text message and return it as a StoredMessage.
 
-        A ``client_msg_id`` that the same sender already used in this pair
-        stores nothing and returns the first message with ``duplicate=True``.
-        ``now`` is the message time in Unix seconds. Raises TypeError for a
-        body that is not a str and ValueError for a NaN or infinite ``now``.
+        A ``client_msg_id`` that the same sender used in this pair among its
+        last ``client_id_window`` ids stores nothing and returns the first
+        message with ``duplicate=True``. ``now`` is the message time in Unix
+        seconds. Raises TypeError for a body or client id that is not a str,
+        and ValueError for a NaN or infinite ``now`` or for a client id that
+        is empty or contains U+001E or U+001F.
         """
         if not isinstance(body, str):
             raise TypeError(f"body must be a str, got {type(body).__name__}")
+        check_client_msg_id(client_msg_id)
 
         sender = keys.normalize_uid(sender)
         recipient = keys.normalize_uid(recipient)
-        dedupe_field = ""
-        if client_msg_id is not None:
-            low, _ = keys.sorted_pair(sender, recipient)
-            dedupe_field = keys.client_id_field(0 if sender == low else 1, client_msg_id)
+        low, high = keys.sorted_pair(sender, recipient)
+        side = 0 if sender == low else 1
 
-        fields = {
-            "type": "text",
-            "from": sender,
-            "to": recipient,
-            "body": body,
-            "ts": float(now),
-            "client_msg_id": client_msg_id,
-        }
-        return self._append(self.pair_key(sender, recipient), dedupe_field, fields)
+        fields = {"body": body, "ts": float(now), "client_msg_id": client_msg_id}
+        stored = stored_form.encode(stored_form.text_kind(side), fields)
+        script_args = [stored, ""]
+        if client_msg_id is None:
+            script_args += ["", "", "", "", 0]
+        else:
+            bucket = zlib.crc32(client_msg_id.encode("utf-8")) % self._client_id_buckets
+            script_args += [
+                client_msg_id,
+                keys.client_id_counter_field(side),
+                keys.recent_client_ids_field(side, bucket),
+                keys.client_id_field(side, client_msg_id),
+                self._client_id_window,
+            ]
+        return self._append(low, high, fields["ts"], script_args)
 
     def append_system(self, customer, agent, *, event, conversation, now, reason=None, rating=None):
         """Store a conversation "started", "closed" or "rated" entry and return it.
@@ -176,9 +215,6 @@ class RedisHistoryStore:
         check_system_entry(event, conversation, reason, rating)
 
         fields = {
-            "type": "system",
-            "from": None,
-            "to": None,
             "body": "",
             "ts": float(now),
             "client_msg_id": None,
@@ -190,20 +226,26 @@ class RedisHistoryStore:
         if rating is not None:
             fields["rating"] = dict(rating)
 
-        dedupe_field = keys.system_event_field(event, conversation["id"])
-        return self._append(self.pair_key(customer, agent), dedupe_field, fields).message
+        stored = stored_form.encode(stored_form.SYSTEM, fields)
+        event_field = keys.system_event_field(event, conversation["id"])
+        script_args = [stored, event_field, "", "", "", "", 0]
+        low, high = keys.sorted_pair(customer, agent)
+        return self._append(low, high, fields["ts"], script_args).message
 
-    def _append(self, key, dedupe_field, fields):
-        """Run append.lua on ``key`` and record the activity at ``fields["ts"]``."""
-        tail = encode_message_tail(fields)
+    def _append(self, low, high, now, script_args):
+        """Run append.lua on the pair hash of ``low`` and ``high`` and record the activity at ``now``.
 
+        ``script_args`` are the arguments of append.lua after the ttl.
+        """
+        key = keys.pair_key(self._prefix, low, high)
         with storage_errors("append", key):
-            script_result = self._execute_append(key, [dedupe_field, tail, self._ttl], fields["ts"])
+            script_result = self._execute_append(key, [self._ttl, *script_args], now)
 
-        duplicate, message_json = script_result
+        duplicate, seq, stored = script_result
         if duplicate:
-            logger.debug("Duplicate %s in %s was not stored again", dedupe_field, key)
-        return StoredMessage(message=json.loads(message_json), duplicate=bool(duplicate))
+            logger.debug("Duplicate message %s in %s was not stored again", seq, key)
+        message = stored_form.decode_message(low, high, seq, stored)
+        return StoredMessage(message=message, duplicate=bool(duplicate))
 
     def _execute_append(self, key, script_args, now):
         """Send EVALSHA and the activity index update in one round trip.
@@ -251,10 +293,11 @@ class RedisHistoryStore:
             oldest = max(1, newest - limit + 1)
             if newest < oldest:
                 return []
-            fields = [keys.message_field(seq) for seq in range(oldest, newest + 1)]
-            values = self._redis.hmget(key, fields)
+            seqs = range(oldest, newest + 1)
+            values = self._redis.hmget(key, [keys.message_field(seq) for seq in seqs])
 
-        return [json.loads(value) for value in values if value is not None]
+        low, high = keys.sorted_pair(a, b)
+        return stored_form.decode_messages(low, high, zip(seqs, values))
 
     def find_system_entry(self, a, b, *, event, conversation_id):
         """Return the pair's ``event`` entry of a conversation, or None if it has none."""
@@ -262,7 +305,10 @@ class RedisHistoryStore:
         with storage_errors("read", key):
             seq = self._redis.hget(key, keys.system_event_field(event, conversation_id))
             stored = self._redis.hget(key, keys.message_field(int(seq))) if seq else None
-        return json.loads(stored) if stored else None
+        if not stored:
+            return None
+        low, high = keys.sorted_pair(a, b)
+        return stored_form.decode_message(low, high, int(seq), stored)
 
     def last_seq(self, a, b):
         """Return the seq of the last entry stored for the pair, or 0 if none is."""
