@@ -13,8 +13,9 @@ step of a choice is O(log n) in the number of agents.
 
 import json
 import logging
+import zlib
 
-from .scripts import TierKeys, register_scripts
+from .scripts import TierKeys, bind_scripts
 from .types import (
     CloseResult,
     ConsultResult,
@@ -42,20 +43,33 @@ class TierStrategy:
         self.redis = redis
         self.keys = TierKeys.for_prefix(prefix)
         self.queue_when_no_agents = queue_when_no_agents
-        self._scripts = register_scripts(redis)
+        self._encode = redis.get_encoder().encode
+        # consult.lua queues unless its flag argument is "0", so the default sends none.
+        self._consult_flag = () if queue_when_no_agents else (b"0",)
+        self._scripts = bind_scripts(redis, self.keys)
 
     # -- operations that change state ---------------------------------------
 
     def consult(self, customer, *, now):
         """Assign the customer an agent or queue it. Asking again returns the same result."""
         check_uid(customer, "customer")
-        flag = "1" if self.queue_when_no_agents else "0"
-        status, conversation, position, created = self._run("consult", now, customer, flag)
+        now = check_now(now)
+        # The script takes the CRC32 from here because zlib computes it much
+        # faster than a Lua loop. It hashes the bytes that Redis receives.
+        encoded = self._encode(customer)
+        reply = self._run("consult", now, encoded, b"%d" % zlib.crc32(encoded), *self._consult_flag)
 
-        result = ConsultResult(status, _decode(conversation), position, bool(created))
-        if result.created:
-            _log_assigned([result.conversation])
-        return result
+        status, conversation, position, created = reply[:4]
+        if len(reply) > 4:
+            # A new assignment comes as its id and agent, which saves decoding
+            # the JSON that the script stored with this time and customer.
+            conversation = Conversation(reply[4], customer, reply[5], now)
+        else:
+            conversation = _decode(conversation)
+
+        if created:
+            _log_assigned([conversation])
+        return ConsultResult(status, conversation, position, bool(created))
 
     def close(self, customer, *, now, agent=None):
         """End the customer's conversation, or take it out of the queue.
@@ -68,13 +82,14 @@ class TierStrategy:
         result.
         """
         check_uid(customer, "customer")
-        expected_agent = "" if agent is None else check_uid(agent, "agent")
-        reply = self._run("close", now, customer, expected_agent)
+        # close.lua takes an absent agent as any agent.
+        expected_agent = () if agent is None else (self._encode(check_uid(agent, "agent")),)
+        reply = self._run("close", now, self._encode(customer), *expected_agent)
         if reply[0] == "not_in_conversation":
             raise not_in_conversation(customer, agent)
 
         _, conversation, left_queue, assigned = reply
-        return CloseResult(_decode(conversation), bool(left_queue), _assigned(assigned))
+        return CloseResult(_decode(conversation), bool(left_queue), _assigned(assigned) if assigned else [])
 
     def agent_online(self, agent, *, capacity, now):
         """Bring an agent online, or set a new capacity if it is online, then drain.
@@ -119,10 +134,8 @@ class TierStrategy:
 
     def conversations_of_agent(self, agent):
         """Return the agent's active conversations in start order."""
-        keys = [*self.keys.shared(), self.keys.agent_conversations(agent)]
         # The script reads nothing of the time argument, so any JSON number does.
-        reply = self._scripts["agent_conversations"](keys=keys, args=[self.keys.agent_key_base, "0"])
-        return _decode_all(reply)
+        return _decode_all(self._run("agent_conversations", 0.0, agent=agent))
 
     def queue_position(self, customer):
         """Return the customer's place in the queue (1 = next), or None."""
@@ -180,13 +193,12 @@ class TierStrategy:
     # -- helpers --------------------------------------------------------------
 
     def _run(self, operation, now, *args, agent=None):
-        """Run one operation's script with the shared keys, the agent's set and the time."""
-        keys = self.keys.shared()
-        if agent is not None:
-            keys.append(self.keys.agent_conversations(agent))
+        """Run one operation's script with its keys, the time and ``args``.
 
-        time_json = repr(check_now(now))
-        return self._scripts[operation](keys=keys, args=[self.keys.agent_key_base, time_json, *args])
+        ``agent`` names the agent whose conversation set the script takes as
+        AGENT_KEY, for the scripts that use it.
+        """
+        return self._scripts[operation].run(agent, repr(check_now(now)).encode("ascii"), *args)
 
 
 def _agent_state(load, capacity, available):
