@@ -46,7 +46,7 @@ def create_app(config=None):
     # The transport: Socket.IO, optionally through a Redis message queue.
     socketio = SocketIO(app, **_socketio_options(app.config))
     runtime.attach_transport(SocketNotifier(socketio), socketio)
-    register_events(socketio, runtime)
+    register_events(socketio, app, runtime)
 
     if not app.config["WEBSOCKET_DEFLATE"]:
         app.wsgi_app = NoWebSocketCompression(app.wsgi_app)

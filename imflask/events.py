@@ -3,13 +3,20 @@
 This module uses Socket.IO and never touches Redis. Every client event
 returns an ack object: ``{"ok": true, ...}`` or ``{"ok": false, "error":
 {"code", "message"}}`` with the message in the connection's locale.
+
+The handlers are registered on the python-socketio server itself, not
+through Flask-SocketIO's decorators, which push a Flask request context
+(and open the cookie session) for every event. Each handler runs in an
+application context instead, so translations and plugins that read
+``current_app`` work, and gets the connection's sid as an argument.
 """
 
 import logging
 from dataclasses import dataclass, field
 
-from flask import request
-from flask_socketio import ConnectionRefusedError, join_room
+from socketio.exceptions import ConnectionRefusedError
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from imflask import payloads
 from imflask.errors import ImflaskError
@@ -53,15 +60,16 @@ class SocketNotifier:
         self.socketio.emit(event, data, to=role_room(role))
 
 
-def register_events(socketio, runtime):
-    """Attach every protocol event handler to ``socketio``."""
+def register_events(socketio, app, runtime):
+    """Attach every protocol event handler to the python-socketio server of ``socketio``."""
+    server = socketio.server
     connections = {}
     service = runtime.service
     config = runtime.config
     max_bytes = int(config["MAX_MESSAGE_BYTES"])
 
-    def respond(work):
-        connection = connections.get(request.sid)
+    def respond(sid, work):
+        connection = connections.get(sid)
         if connection is None:
             return _error_ack("auth_required", config["DEFAULT_LOCALE"])
         if not connection.bucket.consume():
@@ -70,33 +78,48 @@ def register_events(socketio, runtime):
             return _error_ack("rate_limited", connection.locale)
         return _run(work, connection)
 
-    @socketio.on("connect")
-    def on_connect(auth=None):
+    def on_connect(sid, environ, auth=None):
         auth = auth if isinstance(auth, dict) else {}
-        locale = negotiate_locale(auth.get("locale"), request.accept_languages)
+        accept_languages = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
+        locale = negotiate_locale(auth.get("locale"), accept_languages)
         identity = _authenticate(runtime, auth.get("token"), locale)
 
         bucket = TokenBucket(config["RATE_LIMIT_PER_SECOND"], config["RATE_LIMIT_BURST"])
-        connection = Connection(request.sid, identity, locale, bucket)
-        connections[request.sid] = connection
-        join_room(user_room(identity.uid))
-        join_room(role_room(identity.role))
+        connections[sid] = Connection(sid, identity, locale, bucket)
+        server.enter_room(sid, user_room(identity.uid))
+        server.enter_room(sid, role_room(identity.role))
         runtime.start_sweeper()
         try:
-            service.connect(identity, request.sid)
+            service.connect(identity, sid)
         except ImflaskError as error:
-            connections.pop(request.sid, None)
+            connections.pop(sid, None)
             raise _refusal(error.code, locale, error.params) from error
 
-    @socketio.on("disconnect")
-    def on_disconnect(reason=None):
-        connection = connections.pop(request.sid, None)
+    def on_disconnect(sid, reason=None):
+        connection = connections.pop(sid, None)
         if connection is None:
             return
         try:
-            service.disconnect(connection.identity, request.sid)
+            service.disconnect(connection.identity, sid)
         except Exception:
-            logger.exception("could not record disconnect of uid=%s sid=%s", connection.identity.uid, request.sid)
+            logger.exception("could not record disconnect of uid=%s sid=%s", connection.identity.uid, sid)
+
+    def on_unknown(event, sid, *args):
+        def work(conn):
+            raise ImflaskError("invalid_payload", f"unknown event {str(event)[:64]!r}")
+
+        return respond(sid, work)
+
+    def in_app_context(handler):
+        def run(*args):
+            with app.app_context():
+                return handler(*args)
+
+        return run
+
+    server.on("connect", in_app_context(on_connect))
+    server.on("disconnect", in_app_context(on_disconnect))
+    server.on("*", in_app_context(on_unknown))
 
     def client_event(name):
         """Register ``work(conn, data)`` as the handler of client event ``name``.
@@ -106,10 +129,10 @@ def register_events(socketio, runtime):
         """
 
         def register(work):
-            def handler(*args):
-                return respond(lambda conn: work(conn, payloads.require_object(_single_payload(args))))
+            def handler(sid, *args):
+                return respond(sid, lambda conn: work(conn, payloads.require_object(_single_payload(args))))
 
-            socketio.on_event(name, handler)
+            server.on(name, in_app_context(handler))
             return work
 
         return register
@@ -167,13 +190,6 @@ def register_events(socketio, runtime):
         peer = payloads.read_uid(data, "peer")
         service.delivered(conn.identity, peer=peer, seq=payloads.read_seq(data))
         return {}
-
-    @socketio.on("*")
-    def on_unknown(event, *args):
-        def work(conn):
-            raise ImflaskError("invalid_payload", f"unknown event {str(event)[:64]!r}")
-
-        return respond(work)
 
 
 def _single_payload(args):
