@@ -67,6 +67,9 @@ def _socketio_options(config):
         "ping_timeout": 20,
         "logger": False,
         "engineio_logger": False,
+        # One event at a time per connection: a connection's messages are
+        # stored in the order sent, and no green thread is spawned per event.
+        "async_handlers": False,
     }
     if config["MESSAGE_QUEUE"]:
         options["message_queue"] = config["MESSAGE_QUEUE"]

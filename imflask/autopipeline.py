@@ -75,13 +75,17 @@ class CommandBatcher:
     ``sleep``), so the writer is a green thread under eventlet and gevent.
     Their queues raise the standard library's ``queue.Empty``.
     ``wait_timeout`` bounds how long a caller waits for its batch.
+    ``make_event``, if given, replaces ``create_event`` for the callers'
+    one-shot events: it returns an object with ``set()`` and
+    ``wait(timeout)``, which returns False on timeout.
     """
 
-    def __init__(self, connection_pool, response_callbacks, *, async_server, wait_timeout):
+    def __init__(self, connection_pool, response_callbacks, *, async_server, wait_timeout, make_event=None):
         self._pool = connection_pool
         self._callbacks = response_callbacks
         self._server = async_server
         self._wait_timeout = wait_timeout
+        self._make_event = make_event or async_server.create_event
         self._queue = async_server.create_queue()
         self._running = False
         self._stopped = None
@@ -97,7 +101,7 @@ class CommandBatcher:
         could not be sent, and ``redis.TimeoutError`` when no reply came
         within ``wait_timeout`` seconds; the commands may still run later.
         """
-        submission = _Submission(commands, self._server.create_event())
+        submission = _Submission(commands, self._make_event())
         self._start()
         self._queue.put(submission)
 

@@ -14,6 +14,7 @@ application context instead, so translations and plugins that read
 import logging
 from dataclasses import dataclass, field
 
+from socketio import PubSubManager
 from socketio.exceptions import ConnectionRefusedError
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -54,7 +55,22 @@ class SocketNotifier:
         self.socketio = socketio
 
     def to_user(self, uid, event, data, *, skip_sid=None):
-        self.socketio.emit(event, data, to=user_room(uid), skip_sid=skip_sid)
+        room = user_room(uid)
+        if skip_sid is not None and not self._reaches_others(room, skip_sid):
+            return
+        self.socketio.emit(event, data, to=room, skip_sid=skip_sid)
+
+    def _reaches_others(self, room, skip_sid):
+        """Return whether an emit to ``room`` that skips ``skip_sid`` could reach anyone.
+
+        With a message queue the other workers' members are unknown here,
+        so it returns True. Without one, this worker has every member, and
+        an emit that reaches no one would only encode the packet.
+        """
+        manager = self.socketio.server.manager
+        if isinstance(manager, PubSubManager):
+            return True
+        return any(sid != skip_sid for sid, _ in manager.get_participants("/", room))
 
     def to_role(self, role, event, data):
         self.socketio.emit(event, data, to=role_room(role))

@@ -27,10 +27,11 @@ def serve(app):
         mode,
         max_connections,
     )
-    app.extensions["imflask"].start_batching()
     if mode == "gevent":
+        app.extensions["imflask"].start_batching()
         _serve_gevent(app, host, port, max_connections)
     else:
+        app.extensions["imflask"].start_batching(make_event=_eventlet_event_class())
         _serve_eventlet(app, host, port, max_connections)
     _shutdown(app.extensions["imflask"])
 
@@ -75,6 +76,30 @@ def _serve_eventlet(app, host, port, max_connections):
     stopping.wait()
     server.kill()
     listener.close()
+
+
+def _eventlet_event_class():
+    """Return a one-shot event class on ``eventlet.event.Event`` for the Redis command batcher.
+
+    python-engineio's event for eventlet is the green ``threading.Event``,
+    whose condition variable and semaphores cost more per message than
+    the wait itself.
+    """
+    import eventlet.event
+
+    class EventletEvent:
+        __slots__ = ("_event",)
+
+        def __init__(self):
+            self._event = eventlet.event.Event()
+
+        def set(self):
+            self._event.send(True)
+
+        def wait(self, timeout):
+            return self._event.wait(timeout) is True
+
+    return EventletEvent
 
 
 def _serve_gevent(app, host, port, max_connections):

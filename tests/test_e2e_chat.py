@@ -1,5 +1,6 @@
 """End to end: ``python wsgi.py`` on a loopback port, real Redis, websocket clients."""
 
+import threading
 import time
 
 import jwt
@@ -184,6 +185,30 @@ def test_several_tabs_each_get_every_message(server, connect_client):
     assert customer_tab2.wait_for("message", lambda m: m["type"] == "text") == ack["message"]
     settle()
     assert [m for m in customer_tab1.received("message") if m["type"] == "text"] == []
+
+
+def test_messages_keep_send_order(server, connect_client):
+    connect_client(server, "agent-a", "agent")
+    customer = connect_client(server, "cust-order", "customer")
+    customer.call("consult")
+    acks = {}
+    all_acked = threading.Event()
+
+    def on_ack(index):
+        def record(ack):
+            acks[index] = ack
+            if len(acks) == 20:
+                all_acked.set()
+
+        return record
+
+    for index in range(20):
+        customer.sio.emit("message", {"to": "agent-a", "body": f"part {index}"}, callback=on_ack(index))
+
+    assert all_acked.wait(10)
+    seqs = [acks[index]["message"]["seq"] for index in range(20)]
+    assert seqs == sorted(seqs)
+    assert [acks[index]["message"]["body"] for index in range(20)] == [f"part {index}" for index in range(20)]
 
 
 def test_history_returns_pair_in_seq_order(server, connect_client):
