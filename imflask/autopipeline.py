@@ -55,6 +55,10 @@ DIRECT_COMMANDS = frozenset(
 _STOP = object()
 
 
+class BatchTimeout(Exception):
+    """Raised in the writer task when a batch has had no reply within the wait timeout."""
+
+
 class _Submission:
     """The commands of one caller, and where the writer task puts their replies."""
 
@@ -78,14 +82,26 @@ class CommandBatcher:
     ``make_event``, if given, replaces ``create_event`` for the callers'
     one-shot events: it returns an object with ``set()`` and
     ``wait(timeout)``, which returns False on timeout.
+
+    ``deadline``, if given, is ``deadline(seconds, error)``: a context
+    manager that raises ``error`` in the writer task when the block inside
+    runs longer than ``seconds``, as ``eventlet.Timeout`` and
+    ``gevent.Timeout`` do. The writer then bounds each batch by
+    ``wait_timeout`` and callers wait without a timer of their own, which
+    saves a timer per command. A caller queued behind a batch that times
+    out waits up to twice ``wait_timeout``.
     """
 
-    def __init__(self, connection_pool, response_callbacks, *, async_server, wait_timeout, make_event=None):
+    def __init__(
+        self, connection_pool, response_callbacks, *, async_server, wait_timeout, make_event=None, deadline=None
+    ):
         self._pool = connection_pool
         self._callbacks = response_callbacks
         self._server = async_server
         self._wait_timeout = wait_timeout
         self._make_event = make_event or async_server.create_event
+        self._deadline = deadline
+        self._caller_timeout = None if deadline else wait_timeout
         self._queue = async_server.create_queue()
         self._running = False
         self._stopped = None
@@ -98,14 +114,15 @@ class CommandBatcher:
         Where Redis returned an error, the reply is the exception instance,
         as in ``Pipeline.execute(raise_on_error=False)``. Raises
         ``redis.ConnectionError`` or ``redis.TimeoutError`` when the batch
-        could not be sent, and ``redis.TimeoutError`` when no reply came
-        within ``wait_timeout`` seconds; the commands may still run later.
+        could not be sent. Raises ``redis.TimeoutError`` when no reply came
+        within ``wait_timeout`` seconds, and then the commands may still run
+        later.
         """
         submission = _Submission(commands, self._make_event())
         self._start()
         self._queue.put(submission)
 
-        if not submission.done.wait(self._wait_timeout):
+        if not submission.done.wait(self._caller_timeout):
             raise redis.TimeoutError(f"Redis command batch timed out: no reply within {self._wait_timeout} s")
         if submission.error is not None:
             # Every caller of a failed batch raises its own copy of the error.
@@ -184,7 +201,16 @@ class CommandBatcher:
 
         self.batches += 1
         self.commands += len(pipe)
-        return pipe.execute(raise_on_error=False)
+        if self._deadline is None:
+            return pipe.execute(raise_on_error=False)
+
+        # The error is not a redis-py error, so redis-py drops the connection and does not retry.
+        expired = BatchTimeout(f"Redis command batch timed out: no reply within {self._wait_timeout} s")
+        try:
+            with self._deadline(self._wait_timeout, expired):
+                return pipe.execute(raise_on_error=False)
+        except BatchTimeout as error:
+            raise redis.TimeoutError(str(error)) from error
 
 
 class AutoPipelineRedis(redis.Redis):

@@ -60,13 +60,13 @@ class Runtime:
             sleep=socketio.sleep,
         )
 
-    def start_batching(self, make_event=None):
+    def start_batching(self, make_event=None, deadline=None):
         """Batch the Redis commands of concurrent requests, unless ``REDIS_AUTOPIPELINE`` is off.
 
         Only a serving process calls this: its requests run in green
         threads of the Socket.IO server's async mode, which the batcher's
-        writer task shares. ``make_event`` is passed to the
-        :class:`CommandBatcher`.
+        writer task shares. ``make_event`` and ``deadline`` are passed to
+        the :class:`CommandBatcher`.
         """
         if not self.config["REDIS_AUTOPIPELINE"]:
             logger.info("Redis command batching is off: every command has its own round trip")
@@ -78,6 +78,7 @@ class Runtime:
             async_server=self.socketio.server.eio,
             wait_timeout=float(self.config["REDIS_POOL_TIMEOUT"]),
             make_event=make_event,
+            deadline=deadline,
         )
         self.redis.attach_batcher(batcher)
 

@@ -27,13 +27,18 @@ def serve(app):
         mode,
         max_connections,
     )
+    runtime = app.extensions["imflask"]
     if mode == "gevent":
-        app.extensions["imflask"].start_batching()
+        import gevent
+
+        runtime.start_batching(deadline=gevent.Timeout)
         _serve_gevent(app, host, port, max_connections)
     else:
-        app.extensions["imflask"].start_batching(make_event=_eventlet_event_class())
+        import eventlet
+
+        runtime.start_batching(make_event=_eventlet_event_class(), deadline=eventlet.Timeout)
         _serve_eventlet(app, host, port, max_connections)
-    _shutdown(app.extensions["imflask"])
+    _shutdown(runtime)
 
 
 class NoDelayListener:

@@ -11,15 +11,42 @@ from imflask.autopipeline import AutoPipelineRedis, CommandBatcher
 WAIT_SECONDS = 10
 
 
-def make_client(url, *, wait_timeout=WAIT_SECONDS):
+def make_client(url, *, wait_timeout=WAIT_SECONDS, deadline=None):
     """Return an AutoPipelineRedis with a batcher whose writer is a thread."""
     pool = redis.BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=8, timeout=2)
     client = AutoPipelineRedis(connection_pool=pool)
     async_server = engineio.Server(async_mode="threading")
-    client.attach_batcher(
-        CommandBatcher(pool, client.response_callbacks, async_server=async_server, wait_timeout=wait_timeout)
+    batcher = CommandBatcher(
+        pool, client.response_callbacks, async_server=async_server, wait_timeout=wait_timeout, deadline=deadline
     )
+    client.attach_batcher(batcher)
     return client
+
+
+class ExpiredDeadline:
+    """A deadline that has already passed: it raises its error as the block starts."""
+
+    def __init__(self, seconds, error):
+        self.error = error
+
+    def __enter__(self):
+        raise self.error
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+class DistantDeadline:
+    """A deadline that never passes within a test."""
+
+    def __init__(self, seconds, error):
+        self.seconds = seconds
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
 
 
 @pytest.fixture
@@ -123,7 +150,7 @@ def test_scripts_reload_after_a_flush(batched, key_prefix):
     assert script(keys=[f"{key_prefix}:n"]) == 2
 
 
-def test_unreachable_redis_fails_every_caller_of_the_batch():
+def test_batcher_unreachable_redis_fails_all():
     client = make_client("redis://127.0.0.1:1/0")
     try:
         results = run_concurrently(5, lambda index: client.get("k"))
@@ -158,3 +185,26 @@ def test_detached_client_sends_directly(batched, key_prefix):
     assert batched.get(f"{key_prefix}:direct") == "1"
     assert batcher.commands == before
     batched.attach_batcher(batcher)
+
+
+def test_batcher_deadline_fails_the_batch(redis_url):
+    client = make_client(redis_url, wait_timeout=0.5, deadline=ExpiredDeadline)
+
+    try:
+        with pytest.raises(redis.TimeoutError, match="timed out: no reply within 0.5 s"):
+            client.ping()
+    finally:
+        client.detach_batcher().stop()
+        client.connection_pool.disconnect()
+
+
+def test_batcher_deadline_passes_replies(redis_url, key_prefix):
+    client = make_client(redis_url, deadline=DistantDeadline)
+
+    try:
+        results = run_concurrently(10, lambda index: client.incr(f"{key_prefix}:d"))
+    finally:
+        client.detach_batcher().stop()
+        client.connection_pool.disconnect()
+
+    assert sorted(results) == list(range(1, 11))

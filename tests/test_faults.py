@@ -159,3 +159,30 @@ def test_redis_outage_answers_unavailable_then_recovers(start_server, connect_cl
     assert agent.wait_for("message", lambda m: m.get("body") == "message 9")
     assert server.process.poll() is None
     assert "storage failed during send_message for uid=c1" in server.log()
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_hung_redis_times_out_then_recovers(start_server, connect_client, private_redis, key_prefix):
+    server = start_server({"REDIS_URL": private_redis.url, "REDIS_POOL_TIMEOUT": 1})
+    connect_client(server, "agent-a", "agent")
+    customer = connect_client(server, "c1", "customer")
+    customer.call("consult")
+    payload = {"to": "agent-a", "body": "sent while Redis hangs", "client_msg_id": "hung-1"}
+
+    os.kill(private_redis.process.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        during = customer.call("message", payload, timeout=15)
+        waited = time.monotonic() - started
+    finally:
+        os.kill(private_redis.process.pid, signal.SIGCONT)
+    retried = customer.call("message", payload, timeout=15)
+
+    client = redis.Redis.from_url(private_redis.url, decode_responses=True)
+    bodies = [m["body"] for m in stored_texts(client, key_prefix, "c1", "agent-a")]
+    assert during["ok"] is False
+    assert during["error"]["code"] == "unavailable"
+    assert waited < 4
+    assert retried["ok"] is True
+    assert bodies == ["sent while Redis hangs"]
+    assert server.process.poll() is None
