@@ -14,6 +14,7 @@ import plugins.redis_history as redis_history
 from imflask import PROJECT_NAME
 from imflask.errors import ImflaskError
 from plugins.redis_history import RedisHistoryStore, make_redis_history
+from plugins.redis_history.store import ACTIVITY_TRIM_INTERVAL
 
 TTL = 3600
 T0 = 1733340000.0
@@ -726,6 +727,22 @@ def test_activity_index_trims_expired(redis_client, key_prefix):
     assert store.pair_key("old", AGENT) not in index
     assert store.pair_key("boundary", AGENT) in index
     assert store.pair_key("new", AGENT) in index
+
+
+def test_activity_index_trims_once_per_interval(redis_client, key_prefix):
+    store = RedisHistoryStore(redis_client, prefix=key_prefix, ttl=100)
+    store.append("old", AGENT, "hello", now=T0)
+    store.append("mid", AGENT, "hello", now=T0 + ACTIVITY_TRIM_INTERVAL + 10)
+
+    store.append("soon", AGENT, "hello", now=T0 + 120)
+    untrimmed = redis_client.zrange(store.activity_key, 0, -1)
+    store.append("later", AGENT, "hello", now=T0 + 2 * ACTIVITY_TRIM_INTERVAL + 10)
+    trimmed = redis_client.zrange(store.activity_key, 0, -1)
+
+    assert store.pair_key("old", AGENT) in untrimmed
+    assert store.pair_key("old", AGENT) not in trimmed
+    assert store.pair_key("mid", AGENT) in trimmed
+    assert store.pair_key("later", AGENT) in trimmed
 
 
 def make_active_pairs(store, scores):

@@ -17,7 +17,9 @@ Each pair hash (see :mod:`plugins.redis_history.keys`) contains:
 
 Every write sets the hash to expire ``ttl`` seconds later. The sorted set
 ``{prefix}:activity`` scores each pair key by its last message time, for
-export and statistics, and loses entries older than ``ttl`` on every write.
+export and statistics. A write also drops the entries older than ``ttl``,
+at most once per ACTIVITY_TRIM_INTERVAL seconds of message time per store
+object, because that command costs the worker more than Redis.
 """
 
 import contextlib
@@ -41,6 +43,7 @@ MAX_CLIENT_ID_WINDOW = 10000
 # append.lua reads and rewrites the bucket of one client id per message, so
 # smaller buckets copy fewer bytes into Lua but need more hash fields.
 CLIENT_IDS_PER_BUCKET = 32
+ACTIVITY_TRIM_INTERVAL = 60.0
 SYSTEM_EVENTS = ("started", "closed", "rated")
 CONVERSATION_FIELDS = ("id", "customer", "agent", "started_at")
 
@@ -144,6 +147,7 @@ class RedisHistoryStore:
         self._client_id_window = window
         self._client_id_buckets = -(-window // CLIENT_IDS_PER_BUCKET)
         self._activity_key = keys.activity_key(prefix)
+        self._next_activity_trim = float("-inf")
         self._append_script = redis.register_script(_APPEND_LUA)
 
     @property
@@ -273,7 +277,9 @@ class RedisHistoryStore:
         pipe = self._redis.pipeline(transaction=False)
         pipe.evalsha(self._append_script.sha, 1, key, *script_args)
         pipe.zadd(self._activity_key, {key: now}, gt=True)
-        pipe.zremrangebyscore(self._activity_key, "-inf", f"({now - self._ttl!r}")
+        if now >= self._next_activity_trim:
+            pipe.zremrangebyscore(self._activity_key, "-inf", f"({now - self._ttl!r}")
+            self._next_activity_trim = now + ACTIVITY_TRIM_INTERVAL
         return pipe
 
     def read(self, a, b, *, before=None, limit=50):
