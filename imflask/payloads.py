@@ -5,6 +5,8 @@ with ``invalid_payload`` (or a more precise code) and a detail naming the
 field.
 """
 
+import re
+
 from imflask.errors import ImflaskError
 from imflask.identity import normalize_uid
 
@@ -12,7 +14,8 @@ MAX_CLIENT_MSG_ID_LENGTH = 64
 MAX_HISTORY_LIMIT = 200
 MAX_COMMENT_LENGTH = 500
 MAX_CONVERSATION_ID_LENGTH = 64
-_ALLOWED_CONTROL = {"\n", "\r", "\t"}
+# C0 controls and DEL, except tab, line feed and carriage return.
+_FORBIDDEN_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def require_object(payload):
@@ -45,7 +48,7 @@ def read_body(payload, max_bytes):
 
     if not body.strip():
         raise _invalid("'body' is empty")
-    if any(_is_forbidden_control(char) for char in body):
+    if _FORBIDDEN_CONTROL.search(body):
         raise _invalid("'body' contains a control character")
     return body
 
@@ -96,7 +99,7 @@ def read_comment(payload):
 
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT_LENGTH:
         raise _invalid(f"'comment' must be a string of at most {MAX_COMMENT_LENGTH} characters")
-    if any(_is_forbidden_control(char) for char in comment) or not _is_utf8(comment):
+    if _FORBIDDEN_CONTROL.search(comment) or not _is_utf8(comment):
         raise _invalid("'comment' contains a control character or invalid text")
     return comment.strip() or None
 
@@ -125,11 +128,6 @@ def _is_utf8(text):
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _is_forbidden_control(char):
-    code = ord(char)
-    return (code < 32 or code == 127) and char not in _ALLOWED_CONTROL
 
 
 def _invalid(detail):

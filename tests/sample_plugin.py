@@ -1,10 +1,14 @@
-"""A plugin used by the tests: a second strategy name, a command and a word filter."""
+"""A plugin used by the tests: a second strategy name, a command, a word filter and a stored-message log."""
+
+import logging
 
 import click
 
 from imflask import hookimpl
 
 EVENTS = []
+
+logger = logging.getLogger(__name__)
 
 
 @hookimpl
@@ -32,3 +36,8 @@ def imflask_message_received(body):
 @hookimpl
 def imflask_conversation_started(conversation):
     EVENTS.append(("started", conversation["id"]))
+
+
+@hookimpl
+def imflask_message_stored(message, conversation):
+    logger.info("sample plugin saw message seq=%s from=%s in conversation %s", message["seq"], message["from"], conversation["id"])

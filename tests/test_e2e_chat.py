@@ -187,6 +187,23 @@ def test_several_tabs_each_get_every_message(server, connect_client):
     assert [m for m in customer_tab1.received("message") if m["type"] == "text"] == []
 
 
+def test_plugin_hooks_see_each_message(start_server, connect_client):
+    server = start_server({"PLUGINS": "tests.sample_plugin"})
+    connect_client(server, "agent-a", "agent")
+    customer = connect_client(server, "cust-hooks", "customer")
+    conversation = customer.call("consult")["conversation"]
+
+    sent = customer.call("message", {"to": "agent-a", "body": "hello"})
+    rejected = customer.call("message", {"to": "agent-a", "body": "a forbidden-word here"})
+    settle()
+
+    seen = f"sample plugin saw message seq={sent['message']['seq']} from=cust-hooks in conversation {conversation['id']}"
+    assert sent["ok"] is True
+    assert rejected["error"]["code"] == "message_rejected"
+    assert server.log().count("sample plugin saw message") == 1
+    assert seen in server.log()
+
+
 def test_messages_keep_send_order(server, connect_client):
     connect_client(server, "agent-a", "agent")
     customer = connect_client(server, "cust-order", "customer")

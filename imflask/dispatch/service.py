@@ -187,12 +187,13 @@ class ChatService:
         """
         conversation = self._conversation_with(identity, to)
 
-        rejection = self.hook.imflask_message_received(
-            sender=identity.uid, recipient=to, body=body, conversation=conversation.to_dict()
-        )
-        if rejection:
-            logger.info("message from %s to %s rejected by a plugin: %s", identity.uid, to, rejection)
-            raise ImflaskError(rejection)
+        # Checking for implementations first skips pluggy's per-call argument checks on the hot path.
+        received_hook = self.hook.imflask_message_received
+        if received_hook.get_hookimpls():
+            rejection = received_hook(sender=identity.uid, recipient=to, body=body, conversation=conversation.to_dict())
+            if rejection:
+                logger.info("message from %s to %s rejected by a plugin: %s", identity.uid, to, rejection)
+                raise ImflaskError(rejection)
 
         stored = self.history.append(identity.uid, to, body, now=self.clock(), client_msg_id=client_msg_id)
         if stored.duplicate:
@@ -200,7 +201,9 @@ class ChatService:
 
         self.notifier.to_user(to, "message", stored.message)
         self.notifier.to_user(identity.uid, "message", stored.message, skip_sid=sid)
-        self.hook.imflask_message_stored(message=stored.message, conversation=conversation.to_dict())
+        stored_hook = self.hook.imflask_message_stored
+        if stored_hook.get_hookimpls():
+            stored_hook(message=stored.message, conversation=conversation.to_dict())
         return stored.message
 
     @storage_guard
