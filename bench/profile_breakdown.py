@@ -18,14 +18,16 @@ import sys
 
 # (part, frame names as py-spy prints them). The first match wins.
 PARTS = (
-    ("conversation check (HGET round trip)", ("ChatService._conversation_with",)),
-    ("history append (EVALSHA + ZADD + ZREMRANGEBYSCORE pipeline)", ("RedisHistoryStore.append",)),
+    ("Redis batch writer: pack, send, parse, wake callers", ("CommandBatcher._write_batches",)),
+    ("conversation check: submit an HGET, wait for its batch", ("ChatService._conversation_with",)),
+    ("history append: encode, submit EVALSHA + ZADD, decode", ("RedisHistoryStore.append",)),
     ("baseline store (HSET + EXPIRE pipeline)", ("main.<locals>.store",)),
     ("emit to the peer's room", ("SocketNotifier.to_user", "Server.emit")),
     ("plugin hooks", ("HookCaller",)),
     ("payload checks and ack body", ("register_events.<locals>.on_message", "build_relay.<locals>.message")),
     ("Flask request context per event", ("RequestContext.", "Flask.request_context")),
     ("Flask-SocketIO event wrapper, rest", ("SocketIO._handle_event",)),
+    ("application context and handler wrappers", ("in_app_context", "register_events.<locals>.respond")),
     ("ack packet", ("Server._send_packet",)),
     ("python-socketio dispatch", ("Server._handle_event_internal", "Server._handle_eio_message", "Socket.receive")),
     ("WebSocket writer: frames and send()", ("Socket._websocket_handler.<locals>.writer",)),
