@@ -93,7 +93,8 @@ def test_python_generator_tiny(redis_url):
 def test_profile_breakdown_parts(tmp_path):
     profile = tmp_path / "profile.txt"
     profile.write_text(
-        "main (wsgi.py:1);ChatService._conversation_with (service.py:2) 3\n"
+        "main (wsgi.py:1);ChatService._conversation_with (service.py:2) 2\n"
+        "main (wsgi.py:1);CommandBatcher._write_batches (autopipeline.py:3) 1\n"
         "main (wsgi.py:1);RequestContext.push (ctx.py:3) 1\n"
         " 1\n",
         encoding="utf-8",
@@ -107,6 +108,7 @@ def test_profile_breakdown_parts(tmp_path):
     )
 
     assert completed.returncode == 0, completed.stderr
-    assert "| conversation check (HGET round trip) | 60% | 300 |" in completed.stdout
+    assert "| conversation check: submit an HGET, wait for its batch | 40% | 200 |" in completed.stdout
+    assert "| Redis batch writer: pack, send, parse, wake callers | 20% | 100 |" in completed.stdout
     assert "| Flask request context per event | 20% | 100 |" in completed.stdout
     assert "| no Python frame (greenlet switches, GC, native code) | 20% | 100 |" in completed.stdout
