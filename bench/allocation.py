@@ -5,10 +5,11 @@ For each agent count, the script brings that many agents online with
 then times ``--pairs`` consult + close pairs of new customers. Every agent
 stays in tier 0 or 1, so each pair costs the same at any count. Beside it,
 from the same redis-py client, it times 2 x ``--pairs`` EVALSHA round trips
-of a script that only returns 1, and the same consult + close pairs on the
-plain-Python ``TierModel`` with the same agents. Each measure is repeated
-``--runs`` times, interleaved, and the tables give the medians. The keys are
-deleted at the end, also after a failure.
+of a script that only returns 1, in chunks that alternate with chunks of
+``--chunk`` pairs, and the same consult + close pairs on the plain-Python
+``TierModel`` with the same agents. Each measure is repeated ``--runs``
+times, and the tables give the medians. The keys are deleted at the end,
+also after a failure.
 
 A consult + close pair is two EVALSHA round trips, so the ratio to the
 trivial EVALSHA rate is given per operation: 2 x pairs/s divided by
@@ -54,6 +55,9 @@ def parse_arguments(argv=None):
     )
     parser.add_argument("--pairs", type=int, default=2000, help="consult + close pairs per run (default 2000)")
     parser.add_argument("--runs", type=int, default=3, help="repetitions of every measure (default 3)")
+    parser.add_argument(
+        "--chunk", type=int, default=50, help="pairs per chunk, alternating with trivial calls (default 50)"
+    )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis server (default %(default)s)")
     parser.add_argument("--json", metavar="PATH", help="also write the raw figures to PATH")
     options = parser.parse_args(argv)
@@ -61,8 +65,8 @@ def parse_arguments(argv=None):
         options.agent_counts = [int(count) for count in options.agents.split(",")]
     except ValueError:
         parser.error(f"--agents: expected comma-separated integers, got {options.agents!r}")
-    if min(options.agent_counts) < 1 or options.pairs < 1 or options.runs < 1:
-        parser.error("--agents, --pairs and --runs must be at least 1")
+    if min(options.agent_counts) < 1 or min(options.pairs, options.runs, options.chunk) < 1:
+        parser.error("--agents, --pairs, --runs and --chunk must be at least 1")
     return options
 
 
@@ -75,11 +79,18 @@ def seed(allocator, agents, now):
 
 
 class Timing:
-    """Wall time, client CPU and Redis CPU of a block of ``operations`` operations."""
+    """Wall time, client CPU and Redis CPU of a block of ``operations`` operations.
+
+    Timings of several blocks add up with ``+``, so interleaved blocks of
+    two kinds can be compared as two totals.
+    """
 
     def __init__(self, operations, redis_pid=None):
         self.operations = operations
         self.redis_pid = redis_pid
+        self.seconds = 0.0
+        self.client_cpu_s = 0.0
+        self.redis_cpu_s = 0.0 if redis_pid else None
 
     def __enter__(self):
         self.redis_before = cpu_seconds(self.redis_pid) if self.redis_pid else None
@@ -89,10 +100,25 @@ class Timing:
 
     def __exit__(self, *exc_info):
         self.seconds = time.perf_counter() - self.started
-        self.client_cpu_us = (time.process_time() - self.cpu_before) / self.operations * 1e6
-        self.redis_cpu_us = None
+        self.client_cpu_s = time.process_time() - self.cpu_before
         if self.redis_pid:
-            self.redis_cpu_us = (cpu_seconds(self.redis_pid) - self.redis_before) / self.operations * 1e6
+            self.redis_cpu_s = cpu_seconds(self.redis_pid) - self.redis_before
+
+    def __add__(self, other):
+        total = Timing(self.operations + other.operations, self.redis_pid)
+        total.seconds = self.seconds + other.seconds
+        total.client_cpu_s = self.client_cpu_s + other.client_cpu_s
+        if self.redis_pid:
+            total.redis_cpu_s = self.redis_cpu_s + other.redis_cpu_s
+        return total
+
+    @property
+    def client_cpu_us(self):
+        return self.client_cpu_s / self.operations * 1e6
+
+    @property
+    def redis_cpu_us(self):
+        return None if self.redis_cpu_s is None else self.redis_cpu_s / self.operations * 1e6
 
 
 def time_pairs(allocator, pairs, run, now, redis_pid=None):
@@ -115,6 +141,23 @@ def time_trivial_script(script, calls, redis_pid=None):
     return timing
 
 
+def time_interleaved(strategy, trivial, options, run, now, redis_pid):
+    """Return the Timings (trivial EVALSHA, strategy pairs) of one run, measured in alternating chunks.
+
+    Each chunk of ``--chunk`` pairs follows its own chunk of 2 x as many
+    trivial calls, so both see the same machine. On this VM a round trip
+    cost about twice as much while the client and Redis ran on different
+    cores, and the placement changed within seconds.
+    """
+    evalsha = Timing(0, redis_pid)
+    pairs = Timing(0, redis_pid)
+    for start in range(0, options.pairs, options.chunk):
+        size = min(options.chunk, options.pairs - start)
+        evalsha += time_trivial_script(trivial, 2 * size, redis_pid)
+        pairs += time_pairs(strategy, size, f"{run}-{start}", now, redis_pid)
+    return evalsha, pairs
+
+
 def measure(client, redis_pid, agents, options):
     """Return the figures of one agent count, with the strategy and the model."""
     prefix = unique_prefix("alloc")
@@ -133,8 +176,7 @@ def measure(client, redis_pid, agents, options):
         time_pairs(model, WARM_UP_CALLS, "warm-up", now)
 
         for run in range(options.runs):
-            evalsha = time_trivial_script(trivial, 2 * options.pairs, redis_pid)
-            pairs = time_pairs(strategy, options.pairs, run, now, redis_pid)
+            evalsha, pairs = time_interleaved(strategy, trivial, options, run, now, redis_pid)
             model_pairs = time_pairs(model, options.pairs, run, now)
             record["runs"].append(
                 {
