@@ -232,6 +232,9 @@ class BoundScript:
 
     def _set_sha(self, sha):
         self._command = ("EVALSHA", sha.encode("ascii"), b"%d" % self._numkeys, *self._shared_keys)
+        # Without an agent key, ARGV[1] follows the shared keys directly, so
+        # it joins the fixed part.
+        self._command_with_base = (*self._command, self._agent_key_base)
 
     def run(self, agent, *args):
         """Return the script's reply to ARGV ``agent_key_base, *args``.
@@ -240,16 +243,18 @@ class BoundScript:
         script that takes it. Loads the script when Redis does not have it
         cached, for example after a restart.
         """
-        agent_keys = ()
         if self._takes_agent_key:
-            agent_keys = (self._encode(self._keys.agent_conversations(agent)),)
+            agent_key = self._encode(self._keys.agent_conversations(agent))
+            args = (*self._command, agent_key, self._agent_key_base, *args)
+        else:
+            args = (*self._command_with_base, *args)
 
         try:
-            return self._redis.execute_command(*self._command, *agent_keys, self._agent_key_base, *args)
+            return self._redis.execute_command(*args)
         except NoScriptError:
             logger.info("Loading a tier script into Redis, which did not have it cached")
             self._set_sha(self._redis.script_load(self._source))
-            return self._redis.execute_command(*self._command, *agent_keys, self._agent_key_base, *args)
+            return self._redis.execute_command("EVALSHA", self._command[1], *args[2:])
 
 
 def bind_scripts(redis, keys):

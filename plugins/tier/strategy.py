@@ -47,6 +47,9 @@ class TierStrategy:
         # consult.lua queues unless its flag argument is "0", so the default sends none.
         self._consult_flag = () if queue_when_no_agents else (b"0",)
         self._scripts = bind_scripts(redis, self.keys)
+        # The two operations of every conversation skip the lookup in _run().
+        self._consult = self._scripts["consult"]
+        self._close = self._scripts["close"]
 
     # -- operations that change state ---------------------------------------
 
@@ -57,7 +60,8 @@ class TierStrategy:
         # The script takes the CRC32 from here because zlib computes it much
         # faster than a Lua loop. It hashes the bytes that Redis receives.
         encoded = self._encode(customer)
-        reply = self._run("consult", now, encoded, b"%d" % zlib.crc32(encoded), *self._consult_flag)
+        crc = b"%d" % zlib.crc32(encoded)
+        reply = self._consult.run(None, _time_argument(now), encoded, crc, *self._consult_flag)
 
         status, conversation, position, created = reply[:4]
         if len(reply) > 4:
@@ -84,12 +88,18 @@ class TierStrategy:
         check_uid(customer, "customer")
         # close.lua takes an absent agent as any agent.
         expected_agent = () if agent is None else (self._encode(check_uid(agent, "agent")),)
-        reply = self._run("close", now, self._encode(customer), *expected_agent)
+        reply = self._close.run(None, _time_argument(check_now(now)), self._encode(customer), *expected_agent)
         if reply[0] == "not_in_conversation":
             raise not_in_conversation(customer, agent)
 
-        _, conversation, left_queue, assigned = reply
-        return CloseResult(_decode(conversation), bool(left_queue), _assigned(assigned) if assigned else [])
+        _, conversation, left_queue, assigned = reply[:4]
+        if len(reply) > 4:
+            # The closed conversation comes as its id, agent and started_at
+            # text, and its customer is the one given here.
+            conversation = Conversation(reply[4], customer, reply[5], float(reply[6]))
+        else:
+            conversation = _decode(conversation)
+        return CloseResult(conversation, bool(left_queue), _assigned(assigned) if assigned else [])
 
     def agent_online(self, agent, *, capacity, now):
         """Bring an agent online, or set a new capacity if it is online, then drain.
@@ -198,7 +208,12 @@ class TierStrategy:
         ``agent`` names the agent whose conversation set the script takes as
         AGENT_KEY, for the scripts that use it.
         """
-        return self._scripts[operation].run(agent, repr(check_now(now)).encode("ascii"), *args)
+        return self._scripts[operation].run(agent, _time_argument(check_now(now)), *args)
+
+
+def _time_argument(now):
+    """Return the float ``now`` as the JSON number that the scripts store."""
+    return repr(now).encode("ascii")
 
 
 def _agent_state(load, capacity, available):

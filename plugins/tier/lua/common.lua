@@ -124,9 +124,11 @@ end
 -- `tier`, the lowest tier: member k of the tier, with k = hash mod (size of
 -- the tier). Members of one tier are ordered by uid, so every worker picks
 -- the same one. No member scores below the lowest tier, so the tier's first
--- member has rank 0 in K.elig.
+-- member has rank 0 in K.elig, and counting from -inf gives the tier's size.
+-- Redis finds the start of that range at the skiplist's head, so only the
+-- end of the range takes a search.
 local function choose_agent(hash, tier)
-  local size = redis.call('ZCOUNT', K.elig, tier, tier)
+  local size = redis.call('ZCOUNT', K.elig, '-inf', tier)
   local rank = string.format('%d', hash % size)
   return redis.call('ZRANGE', K.elig, rank, rank)[1], size
 end
