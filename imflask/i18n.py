@@ -4,7 +4,8 @@ Screens and error messages are in Simplified Chinese and English. A
 Socket.IO connection keeps the locale it chose at connect: ``auth.locale``,
 else the handshake's Accept-Language. A page uses ``?locale=``, then the
 ``locale`` cookie, then Accept-Language. Both fall back to
-``IMFLASK_DEFAULT_LOCALE``.
+``IMFLASK_DEFAULT_LOCALE``. A page opened with ``?locale=`` stores the
+choice in the cookie.
 
 Babel spells Simplified Chinese ``zh_Hans_CN``, so that is the name of its
 catalog folder under translations/, while settings and clients use ``zh_CN``.
@@ -34,12 +35,28 @@ ERROR_MESSAGES = {
 }
 
 
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
 def init_babel(app):
     """Attach Flask-Babel with imflask's locale selector to ``app``."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_request_locale)
     app.context_processor(lambda: {"current_locale": page_locale()})
+    app.after_request(remember_page_locale)
+
+
+def remember_page_locale(response):
+    """Keep a page's ``?locale=`` choice in the ``locale`` cookie, so the next pages follow it.
+
+    Only HTML pages set the cookie, so a widget on a customer's site that
+    requests its strings in another language changes nothing here.
+    """
+    chosen = _match(request.args.get("locale"))
+    if chosen and response.mimetype == "text/html" and request.cookies.get("locale") != chosen:
+        response.set_cookie("locale", chosen, max_age=LOCALE_COOKIE_MAX_AGE, samesite="Lax")
+    return response
 
 
 def page_locale():

@@ -87,6 +87,23 @@ def test_console_page_in_requested_locale(client):
     assert b'"locale": "zh_CN"' in chinese.data
 
 
+def test_page_locale_choice_kept_in_cookie(client):
+    chosen = get(client, "/console?locale=en", headers={"Accept-Language": "zh-CN"})
+    following = get(client, "/console", headers={"Accept-Language": "zh-CN"})
+
+    assert "locale=en" in chosen.headers["Set-Cookie"]
+    assert b'<html lang="en">' in following.data
+    assert "Set-Cookie" not in following.headers
+
+
+def test_widget_config_locale_sets_no_cookie(client):
+    response = get(client, "/widget/config.json?locale=en", headers={"Origin": HOST_ORIGIN})
+    page = get(client, "/console", headers={"Accept-Language": "zh-CN"})
+
+    assert "Set-Cookie" not in response.headers
+    assert b'<html lang="zh-CN">' in page.data
+
+
 def test_console_page_carries_no_token_outside_demo(client):
     page = get(client, "/console?locale=en").get_data(as_text=True)
 

@@ -218,7 +218,8 @@ class BoundScript:
     here, and callers pass their arguments as bytes where they can.
     """
 
-    def __init__(self, redis, keys, script):
+    def __init__(self, redis, keys, script, name):
+        self._name = name
         self._redis = redis
         self._keys = keys
         self._source = script.source
@@ -252,11 +253,11 @@ class BoundScript:
         try:
             return self._redis.execute_command(*args)
         except NoScriptError:
-            logger.info("Loading a tier script into Redis, which did not have it cached")
+            logger.info("Loading tier script %s into Redis, which did not have it cached", self._name)
             self._set_sha(self._redis.script_load(self._source))
             return self._redis.execute_command("EVALSHA", self._command[1], *args[2:])
 
 
 def bind_scripts(redis, keys):
     """Return operation name -> :class:`BoundScript` of every operation on ``redis`` and ``keys``."""
-    return {name: BoundScript(redis, keys, script) for name, script in operation_scripts().items()}
+    return {name: BoundScript(redis, keys, script, name) for name, script in operation_scripts().items()}
