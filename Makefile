@@ -32,8 +32,9 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o imflask/translations/messages.pot .
 	$(BIN)/pybabel update -i imflask/translations/messages.pot -d imflask/translations --no-fuzzy-matching
 
+# exec: the shell that make starts becomes the server, so a signal sent to it reaches the server.
 run: install
-	IMFLASK_DEMO=1 $(BIN)/python wsgi.py
+	IMFLASK_DEMO=1 exec $(BIN)/python wsgi.py
 
 test: install chromium
 	$(BIN)/python -m pytest

