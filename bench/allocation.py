@@ -39,6 +39,7 @@ from bench.common import (
     markdown_table,
     median,
     redis_server_pid,
+    save_results,
     unique_prefix,
 )
 from plugins.tier import TierStrategy
@@ -254,9 +255,7 @@ def main(argv=None):
 
     print()
     print(summarize(records))
-    if options.json:
-        with open(options.json, "w", encoding="utf-8") as handle:
-            json.dump({"options": vars(options), "machine": machine, "records": records}, handle, indent=1)
+    save_results(options.json, options, machine, records=records)
     return 0
 
 

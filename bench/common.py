@@ -129,6 +129,17 @@ def _cell(value):
 # -- Redis -----------------------------------------------------------------------
 
 
+def save_results(path, options, machine, **results):
+    """Write the options, the machine and ``results`` (for example ``records=[...]``) to ``path`` as JSON.
+
+    Does nothing when ``path`` is empty, so scripts pass ``options.json`` as it is.
+    """
+    if not path:
+        return
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"options": vars(options), "machine": machine, **results}, handle, indent=1)
+
+
 def unique_prefix(benchmark):
     """Return a fresh key prefix, so a run never touches another run's keys."""
     return f"bench-{benchmark}-{uuid.uuid4().hex[:10]}"

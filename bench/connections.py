@@ -40,6 +40,7 @@ from bench.common import (
     median,
     node_available,
     rss_bytes,
+    save_results,
 )
 
 WARM_UP = 10
@@ -165,9 +166,7 @@ def main(argv=None):
 
     print()
     print(summarize(records, options))
-    if options.json:
-        with open(options.json, "w", encoding="utf-8") as handle:
-            json.dump({"options": vars(options), "machine": machine, "runs": records}, handle, indent=1)
+    save_results(options.json, options, machine, runs=records)
     return 0
 
 

@@ -60,6 +60,7 @@ from bench.common import (
     median,
     node_available,
     redis_server_pid,
+    save_results,
 )
 
 SERVER_KINDS = ("bare", "redis", "imflask")
@@ -339,9 +340,7 @@ def main(argv=None):
 
     print()
     print(summarize(records, options))
-    if options.json:
-        with open(options.json, "w", encoding="utf-8") as handle:
-            json.dump({"options": vars(options), "machine": machine, "runs": records}, handle, indent=1)
+    save_results(options.json, options, machine, runs=records)
 
     incomplete = [record for record in records if not record["complete"]]
     for record in incomplete:

@@ -114,8 +114,8 @@ local function refresh_agent(agent)
   place_agent(agent, load, available and load < capacity)
 end
 
--- Return the lowest tier that holds an eligible agent, as the score string
--- that ZRANGE returns, or nil when nobody is eligible.
+-- Return the lowest tier that contains an eligible agent, as the score
+-- string that ZRANGE returns, or nil when no agent is eligible.
 local function lowest_tier()
   return redis.call('ZRANGE', K.elig, 0, 0, 'WITHSCORES')[2]
 end
@@ -150,7 +150,7 @@ end
 
 -- Assign the customer, whose CRC32 is `hash`, to an agent of `tier`, the
 -- lowest tier. Every path that assigns comes through here. Returns the
--- conversation JSON, the lowest tier afterwards (nil when nobody is
+-- conversation JSON, the lowest tier afterwards (nil when no agent is
 -- eligible any more), the conversation id and the agent.
 local function assign_in_tier(customer, hash, tier)
   local agent, size = choose_agent(hash, tier)
@@ -240,7 +240,7 @@ local function finish()
 end
 
 -- End of a script whose only change to the tiers was release(), which
--- returned `tier` and `was_eligible`. Nobody waits while an agent is
+-- returned `tier` and `was_eligible`. No customer waits while an agent is
 -- eligible, so after the release of an agent that was eligible the queue is
 -- empty. Every script that changes state ends with K.pointer at the lowest
 -- tier, so with an empty queue it is enough to drop the pointer to `tier`

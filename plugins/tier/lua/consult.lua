@@ -15,8 +15,8 @@ if existing then
   return {'assigned', existing, false, 0}
 end
 
--- Nobody waits while an agent is eligible, so with an eligible agent the
--- queue is empty: the customer is not in it and overtakes nobody.
+-- No customer waits while an agent is eligible, so with an eligible agent
+-- the queue is empty: the customer is not in it and overtakes no one.
 local tier = lowest_tier()
 if tier then
   local conversation, lowest_after, id, agent = assign_in_tier(customer, hash, tier)
